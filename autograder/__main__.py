@@ -1,0 +1,78 @@
+"""`python -m autograder COMMAND`: the course's one entry point.
+
+    demo                      the main job: build every release, grade the example class, print scores
+    release [ASSIGNMENT ...]  regenerate release/<assignment>/ from source/ (all by default)
+    grade ASSIGNMENT [--submissions DIR] [--out DIR]
+                              grade a class: grades.csv, items.csv, feedback/ in DIR
+    test [PYTEST ARGS ...]    run the test suite
+
+Run with any Python >= 3.10: the first call creates `.venv/` from requirements.txt
+and re-runs itself there.
+"""
+
+import argparse
+import os
+import sys
+
+from . import bootstrap
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not bootstrap.in_course_venv():
+        bootstrap.reexec_in_venv(argv)  # does not return
+    bootstrap.ensure_venv()  # reinstalls when requirements.txt changed
+    os.environ["PATH"] = str(bootstrap.venv_python().parent) + os.pathsep + os.environ.get("PATH", "")
+
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="build releases, grade the example class, print the score table")
+    release = commands.add_parser("release", help="regenerate release/ from source/")
+    release.add_argument("assignments", nargs="*", help="default: every assignment in source/")
+    grade = commands.add_parser("grade", help="autograde a class of submissions")
+    grade.add_argument("assignment")
+    grade.add_argument("--submissions", help="folder <student>/<assignment>/*.ipynb (default: submitted/)")
+    grade.add_argument("--out", help="folder for grades.csv, items.csv, feedback/ (default: reports/<assignment>/)")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    test = commands.add_parser("test", help="run the test suite (arguments go to pytest)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    if args.command == "test":
+        import pytest
+
+        from .course import ROOT
+
+        os.chdir(ROOT)
+        return pytest.main(["-n", "2", "--dist", "loadgroup", *args.pytest_args])
+    if args.command == "release":
+        from .course import assignments, release_all
+
+        names = args.assignments or assignments()
+        for path in release_all(names):
+            print(f"generated {path}")
+        return 0
+    if args.command == "grade":
+        return _grade(args)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo()
+    return 2
+
+
+def _grade(args):
+    from .grading import GradingError, format_table, grade
+
+    try:
+        results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_table(args.assignment, results))
+    recorded = all(r.items or r.reason for r in results)
+    return 0 if recorded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

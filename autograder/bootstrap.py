@@ -1,0 +1,56 @@
+"""Create the course environment in `.venv/` and re-run the command inside it.
+
+Standard library only: this runs under whatever `python3` the user has.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+
+
+def venv_python():
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _requirements_hash():
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def in_course_venv():
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def ensure_venv():
+    """Create `.venv/` if missing and install `requirements.txt` when it changed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this runs under the user's python3, whatever it is
+        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}).")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating the course environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    wanted = _requirements_hash()
+    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
+        print("Installing requirements.txt into .venv (once; a few minutes) ...", flush=True)
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "install", "--quiet", "-r", str(REQUIREMENTS)], check=True)
+        STAMP.write_text(wanted + "\n")
+    return python
+
+
+def reexec_in_venv(argv):
+    """Replace this process by the same command under `.venv/bin/python`."""
+    python = ensure_venv()
+    env = dict(os.environ)
+    # nbgrader's Gradebook runs the `alembic` command: the venv's bin/ must be on PATH.
+    env["PATH"] = str(python.parent) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(VENV)
+    os.execve(str(python), [str(python), "-m", "autograder", *argv], env)

@@ -1,0 +1,134 @@
+"""The autograder judged against a bank of student answers, graded in one batch per assignment.
+
+tests/bank/<assignment>/correct/<variant>/<grade_id>.py: another valid formulation of an
+answer cell; every correct variant must earn full marks. Correct variants that override
+different cells are packed into one submission (fewer notebooks to run; a failure still
+names the variant).
+tests/bank/<assignment>/bugs/<variant>/<grade_id>.py: a common mistake; it must lose points
+in the test cells of each answer it overrides (or of the cells listed in an optional
+EXPECT file) and lose nothing in any other test cell, except whole-network cells
+(`test_model_*`), which exercise every class together.
+Also graded in the same batch: the reference solution, the source notebook itself and the
+untouched release (0 points).
+"""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import course
+from autograder.grading import grade
+from autograder.submissions import build_submission, read_answers, write_submission
+
+BANK = Path(__file__).resolve().parent / "bank"
+ASSIGNMENTS = [a for a in course.assignments() if (BANK / a).is_dir()]
+WHOLE_NETWORK = "test_model_"
+
+
+def variants(assignment, kind):
+    folder = BANK / assignment / kind
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def pack_correct(assignment):
+    """Group correct variants into submissions in which no two override the same cell."""
+    packs = []  # [(set of grade_ids, [variant dirs])]
+    for variant in variants(assignment, "correct"):
+        ids = set(read_answers(variant))
+        for used, members in packs:
+            if not used & ids:
+                used |= ids
+                members.append(variant)
+                break
+        else:
+            packs.append((set(ids), [variant]))
+    return [members for _, members in packs]
+
+
+def test_cells_of(answer_id, cells):
+    return [c for c in cells if c == f"test_{answer_id}" or c.startswith(f"test_{answer_id}_")
+            and not c.startswith(WHOLE_NETWORK)]
+
+
+@pytest.fixture(scope="module")
+def graded(request, tmp_path_factory):
+    """Grade the whole bank of one assignment in one batch; {student: {cell: (score, max)}}."""
+    assignment = request.param
+    tmp = tmp_path_factory.mktemp(assignment)
+    submitted = tmp / "submitted"
+    students = {}
+    for i, members in enumerate(pack_correct(assignment)):
+        answers = {}
+        for variant in members:
+            answers.update(read_answers(variant))
+        name = f"correct_{i:02d}"
+        write_submission(build_submission(assignment, answers), submitted, name, assignment)
+        students[name] = ("correct", members)
+    for variant in variants(assignment, "bugs"):
+        name = f"bug_{variant.name}"
+        write_submission(build_submission(assignment, read_answers(variant)), submitted, name, assignment)
+        students[name] = ("bug", [variant])
+    write_submission(build_submission(assignment), submitted, "reference", assignment)
+    write_submission(build_submission(assignment, untouched=True), submitted, "untouched", assignment)
+    source_copy = submitted / "source_notebook" / assignment
+    source_copy.mkdir(parents=True)
+    shutil.copy(course.notebook_path(assignment), source_copy)
+    results = grade(assignment, submitted, tmp / "out", workspace=tmp / "workspace", progress=False)
+    scores = {r.student: {i.cell_id: (i.score, i.max_score, i.reason) for i in r.items} for r in results}
+    return assignment, students, scores
+
+
+def _cases():
+    cases = []
+    for assignment in ASSIGNMENTS:
+        mark = [pytest.mark.xdist_group(assignment)]
+        cases.append(pytest.param(assignment, "reference", id=f"{assignment}-reference", marks=mark))
+        cases.append(pytest.param(assignment, "source_notebook", id=f"{assignment}-source", marks=mark))
+        cases.append(pytest.param(assignment, "untouched", id=f"{assignment}-untouched", marks=mark))
+        for i, members in enumerate(pack_correct(assignment)):
+            label = "+".join(v.name for v in members)
+            cases.append(pytest.param(assignment, f"correct_{i:02d}", id=f"{assignment}-correct-{label}",
+                                      marks=mark))
+        for variant in variants(assignment, "bugs"):
+            cases.append(pytest.param(assignment, f"bug_{variant.name}", id=f"{assignment}-bug-{variant.name}",
+                                      marks=mark))
+    return cases
+
+
+@pytest.mark.parametrize(("graded", "student"), _cases(), indirect=["graded"])
+def test_bank_variant(graded, student):
+    assignment, students, scores = graded
+    cells = scores[student]
+    assert cells, f"{student} got no graded cells"
+    lost = {c: s for c, s in cells.items() if s[0] < s[1]}
+    if student == "untouched":
+        earned = {c: s for c, s in cells.items() if s[0] > 0}
+        assert not earned, f"the untouched release earned points: {earned}"
+        return
+    kind, members = students.get(student, ("correct", []))
+    if kind == "correct":
+        assert not lost, f"correct answers {[m.name for m in members]} lost points: {lost}"
+        return
+    variant = members[0]
+    expect_file = variant / "EXPECT"
+    if expect_file.exists():
+        must_lose = expect_file.read_text().split()
+    else:
+        must_lose = [c for gid in read_answers(variant) for c in test_cells_of(gid, cells)]
+    assert must_lose, f"{variant.name}: no test cell is expected to lose points (add an EXPECT file)"
+    lost_expected = [c for c in must_lose if c in lost]
+    assert lost_expected, f"bug {variant.name} lost no points in {must_lose}: {cells}"
+    elsewhere = {c: s for c, s in lost.items() if c not in must_lose and not c.startswith(WHOLE_NETWORK)}
+    assert not elsewhere, f"bug {variant.name} also lost points elsewhere: {elsewhere}"
+
+
+def test_bank_is_broad():
+    """Every answer cell has several correct variants and several bugs."""
+    for assignment in ASSIGNMENTS:
+        notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
+        for gid in course.answer_cells(notebook):
+            n_correct = sum(gid in read_answers(v) for v in variants(assignment, "correct"))
+            n_bugs = sum(gid in read_answers(v) for v in variants(assignment, "bugs"))
+            assert n_correct >= 1 and n_bugs >= 1, f"{assignment}/{gid}: {n_correct} correct, {n_bugs} bugs"

@@ -1,0 +1,119 @@
+"""`python -m autograder grade`: bad input gets a clear message and a recorded outcome."""
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import course
+from autograder.grading import GradingError, grade
+from autograder.submissions import build_submission, write_submission
+
+ASSIGNMENT = "task2_backward"
+pytestmark = pytest.mark.xdist_group("grading")
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory):
+    """A class with one good student and every kind of broken submission."""
+    tmp = tmp_path_factory.mktemp("class")
+    submitted = tmp / "submitted"
+    write_submission(build_submission(ASSIGNMENT), submitted, "good", ASSIGNMENT)
+    broken = submitted / "broken_json" / ASSIGNMENT
+    broken.mkdir(parents=True)
+    (broken / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')
+    wrong_name = write_submission(build_submission(ASSIGNMENT), submitted, "renamed", ASSIGNMENT)
+    wrong_name.rename(wrong_name.with_name(f"{ASSIGNMENT}-Copy1.ipynb"))
+    (submitted / "no_assignment_folder" / "something_else").mkdir(parents=True)
+    (submitted / "empty_folder" / ASSIGNMENT).mkdir(parents=True)
+    not_a_notebook = submitted / "not_a_notebook" / ASSIGNMENT
+    not_a_notebook.mkdir(parents=True)
+    (not_a_notebook / f"{ASSIGNMENT}.ipynb").write_text('{"hello": "world"}')
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def graded(class_folder):
+    results = grade(ASSIGNMENT, class_folder / "submitted", class_folder / "out",
+                    workspace=class_folder / "workspace", progress=False)
+    return {r.student: r for r in results}, class_folder / "out"
+
+
+def test_every_student_has_a_recorded_result(graded):
+    results, out = graded
+    assert set(results) == {"good", "broken_json", "renamed", "no_assignment_folder", "empty_folder",
+                            "not_a_notebook"}
+    rows = {row["student_id"]: row for row in read_csv(out / "grades.csv")}
+    assert set(rows) == set(results)
+    assert float(rows["good"]["score"]) == float(rows["good"]["max_score"]) > 0
+    for student in set(results) - {"good"}:
+        assert float(rows[student]["score"]) == 0
+        assert rows[student]["reason"], f"{student} has no reason"
+    assert "not valid JSON" in rows["broken_json"]["reason"] or "not a valid notebook" in rows["broken_json"]["reason"]
+    assert f"{ASSIGNMENT}-Copy1.ipynb" in rows["renamed"]["reason"]
+    assert "no folder" in rows["no_assignment_folder"]["reason"]
+    assert "missing" in rows["empty_folder"]["reason"]
+    assert "not a valid notebook" in rows["not_a_notebook"]["reason"]
+
+
+def test_items_csv_has_a_row_per_student_and_graded_cell(graded):
+    results, out = graded
+    rows = read_csv(out / "items.csv")
+    cells = {row["cell_id"] for row in rows}
+    assert {"test_linear", "test_sigmoid", "test_tanh", "test_relu", "test_mse_loss", "test_bce_loss",
+            "test_model"} <= cells
+    assert len(rows) == len(results) * len(cells)
+    assert list(rows[0]) == ["student_id", "assignment", "cell_id", "score", "max_score", "reason"]
+
+
+def test_feedback_is_written_for_every_student(graded):
+    results, out = graded
+    for student in results:
+        text = (out / "feedback" / student / f"{ASSIGNMENT}.txt").read_text()
+        assert text.startswith(ASSIGNMENT)
+    assert list((out / "feedback" / "good").glob("*.html")), "nbgrader's HTML feedback is missing"
+
+
+def test_regrading_keeps_what_the_gradebook_already_has(graded, class_folder):
+    """A later batch with only a broken notebook leaves earlier scores in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    later = class_folder / "later"
+    broken = later / "good" / ASSIGNMENT
+    broken.mkdir(parents=True)
+    (broken / f"{ASSIGNMENT}.ipynb").write_text("not json")
+    results = grade(ASSIGNMENT, later, class_folder / "out2", workspace=class_folder / "workspace",
+                    progress=False)
+    assert results[0].score == 0 and "not" in results[0].reason
+    with Gradebook(f"sqlite:///{class_folder / 'workspace' / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(ASSIGNMENT, "good")
+        assert submission.score == submission.max_score > 0
+
+
+def test_unknown_assignment_and_missing_folder_are_clear_errors(tmp_path):
+    with pytest.raises(GradingError, match="no assignment 'task9'"):
+        grade("task9", tmp_path, tmp_path / "out", workspace=tmp_path / "w", progress=False)
+    with pytest.raises(GradingError, match="does not exist"):
+        grade(ASSIGNMENT, tmp_path / "nowhere", tmp_path / "out", workspace=tmp_path / "w", progress=False)
+
+
+def test_empty_submissions_folder_is_reported_not_crashed(tmp_path):
+    (tmp_path / "submitted").mkdir()
+    assert grade(ASSIGNMENT, tmp_path / "submitted", tmp_path / "out", workspace=tmp_path / "w",
+                 progress=False) == []
+    assert read_csv(tmp_path / "out" / "grades.csv") == []
+
+
+def test_command_line_exit_codes(tmp_path):
+    command = [sys.executable, "-m", "autograder", "grade"]
+    missing = subprocess.run([*command, "task9", "--submissions", str(tmp_path)], capture_output=True,
+                             text=True, cwd=course.ROOT)
+    assert missing.returncode == 2 and "no assignment 'task9'" in missing.stderr
+    shutil.rmtree(tmp_path)
