@@ -17,6 +17,7 @@ import csv
 import json
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,7 +188,10 @@ def _autograde(assignment, staging, staged, overrides, progress, log):
 
     api = nbgrader_api(**overrides, **{"CourseDirectory.submitted_directory": str(staging)})
     for result, notebooks in tqdm(staged, desc=f"grading {assignment}", unit="student", disable=not progress):
-        outcome = api.autograde(assignment, result.student, force=True, create=True)
+        with warnings.catch_warnings():
+            # nbgrader 0.9.6 triggers harmless SQLAlchemy autoflush warnings on every submission.
+            warnings.simplefilter("ignore", category=Warning)
+            outcome = api.autograde(assignment, result.student, force=True, create=True)
         if not outcome["success"]:
             detail = _last_error_line(outcome.get("log", "") + "\n" + outcome.get("error", ""))
             result.reason = "; ".join(filter(None, [result.reason, f"autograde failed: {detail}"]))

@@ -33,6 +33,9 @@ def class_folder(tmp_path_factory):
     wrong_name.rename(wrong_name.with_name(f"{ASSIGNMENT}-Copy1.ipynb"))
     (submitted / "no_assignment_folder" / "something_else").mkdir(parents=True)
     (submitted / "empty_folder" / ASSIGNMENT).mkdir(parents=True)
+    notebook = build_submission(ASSIGNMENT)
+    notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_linear"]
+    write_submission(notebook, submitted, "deleted_test_cell", ASSIGNMENT)
     not_a_notebook = submitted / "not_a_notebook" / ASSIGNMENT
     not_a_notebook.mkdir(parents=True)
     (not_a_notebook / f"{ASSIGNMENT}.ipynb").write_text('{"hello": "world"}')
@@ -49,11 +52,13 @@ def graded(class_folder):
 def test_every_student_has_a_recorded_result(graded):
     results, out = graded
     assert set(results) == {"good", "broken_json", "renamed", "no_assignment_folder", "empty_folder",
-                            "not_a_notebook"}
+                            "not_a_notebook", "deleted_test_cell"}
     rows = {row["student_id"]: row for row in read_csv(out / "grades.csv")}
     assert set(rows) == set(results)
     assert float(rows["good"]["score"]) == float(rows["good"]["max_score"]) > 0
-    for student in set(results) - {"good"}:
+    # A deleted test cell is put back at autograde and graded, not left for manual grading.
+    assert rows["deleted_test_cell"]["score"] == rows["good"]["score"]
+    for student in set(results) - {"good", "deleted_test_cell"}:
         assert float(rows[student]["score"]) == 0
         assert rows[student]["reason"], f"{student} has no reason"
     assert "not valid JSON" in rows["broken_json"]["reason"] or "not a valid notebook" in rows["broken_json"]["reason"]
