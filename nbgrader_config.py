@@ -37,8 +37,7 @@ c.OverwriteCells.add_missing_cells = True
 # a cell that ignores the interrupt is killed and recorded as an error.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
-c.Execute.startup_timeout = 60
+c.Execute.startup_timeout = 120
 
 # Keep feedback readable when a student prints in a loop.
 c.LimitOutput.max_lines = 200

@@ -11,6 +11,7 @@ then copies real files into `release/<assignment>/`.
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -64,12 +65,31 @@ def task_checks_file(assignment):
     return Path("checks") / f"{assignment.split('_')[0]}_checks.py"
 
 
+def grader_only_file(assignment):
+    """`checks/task3_hidden.py`: reference code the autograder uses and students never get."""
+    return Path("checks") / f"{assignment.split('_')[0]}_hidden.py"
+
+
 def shipped_files(assignment):
     """{name in the assignment folder: repository path} of the shared files it ships."""
     files = dict(SHARED_FILES)
     checks = task_checks_file(assignment)
     if (ROOT / checks).exists():
         files[checks.name] = str(checks)
+    return files
+
+
+def linked_files(assignment):
+    """Everything linked into source/<assignment>/: shipped files plus the grader-only file.
+
+    nbgrader's autograde copies source/<assignment>/'s files into each graded folder, so
+    the grader-only file is there when hidden tests run; `generate_release` drops it
+    from release/.
+    """
+    files = shipped_files(assignment)
+    hidden = grader_only_file(assignment)
+    if (ROOT / hidden).exists():
+        files[hidden.name] = str(hidden)
     return files
 
 
@@ -82,7 +102,7 @@ def sync_assignment(assignment):
     folder = SOURCE / assignment
     if not folder.is_dir():
         raise FileNotFoundError(f"no assignment {assignment!r}: {folder} does not exist")
-    for name, target in shipped_files(assignment).items():
+    for name, target in linked_files(assignment).items():
         link = folder / name
         relative = os.path.relpath(ROOT / target, folder)
         if link.is_symlink() and os.readlink(link) == relative:
@@ -154,8 +174,16 @@ def nbgrader_config(**overrides):
     return config
 
 
+def _put_environment_on_path():
+    """nbgrader's Gradebook runs the `alembic` command of this Python's environment."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
 def nbgrader_api(**overrides):
     """An `NbGraderAPI` on this course, configured by nbgrader_config.py plus overrides."""
+    _put_environment_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -180,6 +208,7 @@ def generate_release(assignment, release_dir=RELEASE, db_url=None):
                            f"\n{result.get('error', '')}")
     output = Path(release_dir) / assignment
     _drop_caches(output)
+    (output / grader_only_file(assignment).name).unlink(missing_ok=True)
     return output
 
 

@@ -57,7 +57,7 @@ class GradingError(Exception):
     """A problem with the command's input (no such assignment or folder): nothing was graded."""
 
 
-def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print):
+def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print, html_feedback=True):
     """Grade every student folder of `submissions`; return the list of Results.
 
     Args:
@@ -67,6 +67,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         out: where grades.csv, items.csv and feedback/ go (default `reports/<assignment>/`).
         workspace: a folder for a separate gradebook.db, autograded/ and feedback/
             (the demo and the tests); default: the course's own, at the repository root.
+        html_feedback: also render nbgrader's HTML feedback (about a second per student).
     """
     if assignment not in assignments():
         known = ", ".join(assignments()) or "none"
@@ -104,7 +105,8 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     for result in results:
         _fill_missing_items(result, max_scores)
     write_reports(assignment, results, max_scores, out)
-    _copy_feedback(assignment, [r for r, _ in staged], out, overrides)
+    if html_feedback:
+        _copy_feedback(assignment, [r for r, _ in staged], out, overrides)
     return results
 
 
@@ -132,6 +134,9 @@ def _max_scores(assignment, db_url):
     """{notebook: {grade_id: max points}} of the autograded cells, from the gradebook."""
     from nbgrader.api import Gradebook
 
+    from .course import _put_environment_on_path
+
+    _put_environment_on_path()
     scores = {}
     with Gradebook(db_url) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:

@@ -1,24 +1,35 @@
 """Make student submissions from answers: the example class and the test bank use this.
 
 A set of answers is a folder of `<grade_id>.py` files, each the whole source of
-one answer cell. `build_submission` fills the release notebook the way a student
-would: every answer cell gets the student's code, or the reference solution
-where the folder has no file for it. An `UNTOUCHED` file in the folder means the
-release notebook as handed out, stubs and all.
+one answer cell; a `FROM_BANK` file in it names folders of the test bank
+(`tests/bank/...`, one per line) whose answers it takes as well, so an example
+student reuses bank answers instead of copying them. `build_submission` fills the
+release notebook the way a student would: every answer cell gets the student's
+code, or the reference solution where the folder has no file for it. An
+`UNTOUCHED` file in the folder means the release notebook as handed out, stubs
+and all.
 """
 
 from pathlib import Path
 
 import nbformat
 
-from .course import RELEASE, answer_cells, notebook_path, solution_source
+from .course import RELEASE, ROOT, answer_cells, notebook_path, solution_source
 
 UNTOUCHED = "UNTOUCHED"
+BANK = ROOT / "tests" / "bank"
 
 
 def read_answers(folder):
-    """{grade_id: source} of the `<grade_id>.py` files of `folder`."""
-    return {path.stem: path.read_text() for path in sorted(Path(folder).glob("*.py"))}
+    """{grade_id: source} of the `<grade_id>.py` files of `folder` (and of its FROM_BANK folders)."""
+    folder = Path(folder)
+    answers = {}
+    references = folder / "FROM_BANK"
+    if references.exists():
+        for line in references.read_text().split():
+            answers.update(read_answers(BANK / line))
+    answers.update({path.stem: path.read_text() for path in sorted(folder.glob("*.py"))})
+    return answers
 
 
 def build_submission(assignment, answers=None, untouched=False, release_root=RELEASE):

@@ -47,16 +47,26 @@ def pack_correct(assignment):
     return [members for _, members in packs]
 
 
-def test_cells_of(answer_id, cells):
+def cells_testing(answer_id, cells):
     return [c for c in cells if c == f"test_{answer_id}" or c.startswith(f"test_{answer_id}_")
             and not c.startswith(WHOLE_NETWORK)]
 
 
-@pytest.fixture(scope="module")
-def graded(request, tmp_path_factory):
+@pytest.fixture(scope="session")
+def graded_bank(tmp_path_factory):
+    """A function that grades the bank of an assignment once per test session, then remembers."""
+    cache = {}
+
+    def graded(assignment):
+        if assignment not in cache:
+            cache[assignment] = _grade_bank(assignment, tmp_path_factory.mktemp(assignment))
+        return cache[assignment]
+
+    return graded
+
+
+def _grade_bank(assignment, tmp):
     """Grade the whole bank of one assignment in one batch; {student: {cell: (score, max)}}."""
-    assignment = request.param
-    tmp = tmp_path_factory.mktemp(assignment)
     submitted = tmp / "submitted"
     students = {}
     for i, members in enumerate(pack_correct(assignment)):
@@ -75,7 +85,8 @@ def graded(request, tmp_path_factory):
     source_copy = submitted / "source_notebook" / assignment
     source_copy.mkdir(parents=True)
     shutil.copy(course.notebook_path(assignment), source_copy)
-    results = grade(assignment, submitted, tmp / "out", workspace=tmp / "workspace", progress=False)
+    results = grade(assignment, submitted, tmp / "out", workspace=tmp / "workspace", progress=False,
+                    html_feedback=False)
     scores = {r.student: {i.cell_id: (i.score, i.max_score, i.reason) for i in r.items} for r in results}
     return assignment, students, scores
 
@@ -97,9 +108,9 @@ def _cases():
     return cases
 
 
-@pytest.mark.parametrize(("graded", "student"), _cases(), indirect=["graded"])
-def test_bank_variant(graded, student):
-    assignment, students, scores = graded
+@pytest.mark.parametrize(("assignment", "student"), _cases())
+def test_bank_variant(graded_bank, assignment, student):
+    assignment, students, scores = graded_bank(assignment)
     cells = scores[student]
     assert cells, f"{student} got no graded cells"
     lost = {c: s for c, s in cells.items() if s[0] < s[1]}
@@ -116,7 +127,7 @@ def test_bank_variant(graded, student):
     if expect_file.exists():
         must_lose = expect_file.read_text().split()
     else:
-        must_lose = [c for gid in read_answers(variant) for c in test_cells_of(gid, cells)]
+        must_lose = [c for gid in read_answers(variant) for c in cells_testing(gid, cells)]
     assert must_lose, f"{variant.name}: no test cell is expected to lose points (add an EXPECT file)"
     lost_expected = [c for c in must_lose if c in lost]
     assert lost_expected, f"bug {variant.name} lost no points in {must_lose}: {cells}"

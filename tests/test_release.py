@@ -43,6 +43,7 @@ def test_shared_files_are_links_and_release_copies_are_exact(assignment):
 
 def test_release_notebooks_contain_no_solutions():
     for assignment in ASSIGNMENTS:
+        assert not list((course.RELEASE / assignment).glob("*_hidden.py")), "grader-only code was released"
         text = course.notebook_path(assignment, course.RELEASE).read_text()
         assert course.BEGIN_SOLUTION not in text and course.END_SOLUTION not in text
         assert "BEGIN HIDDEN TESTS" not in text

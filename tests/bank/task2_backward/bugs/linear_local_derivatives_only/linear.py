@@ -1,6 +1,5 @@
+# bug: forgot the upstream dz: dW = mean a_prev^T (tiled), db = 1 (only dz/dW, dz/db)
 class Linear(Module):
-    """A fully connected layer: z = W a_prev + b for every sample of the batch."""
-
     def __init__(self, in_features, out_features):
         super(Linear, self).__init__()
         self.W = np.random.randn(out_features, in_features)
@@ -13,8 +12,6 @@ class Linear(Module):
         return self.W @ input + self.b
 
     def backward(self, dz: np.ndarray) -> np.ndarray:
-        m = dz.shape[0]
-        # Bug: the per-sample gradients are summed, not averaged.
-        self.dW = np.sum(dz @ self.aPrevious.transpose(0, 2, 1), axis=0)
-        self.db = np.mean(dz, axis=0)
+        self.dW = np.tile(np.mean(self.aPrevious, axis=0).T, (self.W.shape[0], 1))
+        self.db = np.ones_like(self.b)
         return self.W.T @ dz

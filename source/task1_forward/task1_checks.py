@@ -1,0 +1,1 @@
+../../checks/task1_checks.py

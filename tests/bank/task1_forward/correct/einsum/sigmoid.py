@@ -1,0 +1,20 @@
+# Correct: sigmoid(z) = exp(-log(1 + exp(-z))) with np.logaddexp, which never overflows.
+#------------------------------------------------------------------------------
+#   Sigmoid activation function class
+#------------------------------------------------------------------------------
+class Sigmoid(Module):
+    """The logistic function a = 1 / (1 + exp(-z)), element-wise."""
+
+    def __init__(self):
+        super(Sigmoid, self).__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        """a = sigmoid(z), finite and without overflow for any z.
+
+        Args:
+            input: z, shape (m, n, 1).
+
+        Returns:
+            a, shape (m, n, 1).
+        """
+        return np.exp(-np.logaddexp(0.0, -input))

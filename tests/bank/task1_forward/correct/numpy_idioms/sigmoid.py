@@ -1,0 +1,20 @@
+# Correct: sigmoid(z) = (1 + tanh(z / 2)) / 2, stable because np.tanh is.
+#------------------------------------------------------------------------------
+#   Sigmoid activation function class
+#------------------------------------------------------------------------------
+class Sigmoid(Module):
+    """The logistic function a = 1 / (1 + exp(-z)), element-wise."""
+
+    def __init__(self):
+        super(Sigmoid, self).__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        """a = sigmoid(z), finite and without overflow for any z.
+
+        Args:
+            input: z, shape (m, n, 1).
+
+        Returns:
+            a, shape (m, n, 1).
+        """
+        return 0.5 * (1.0 + np.tanh(0.5 * input))

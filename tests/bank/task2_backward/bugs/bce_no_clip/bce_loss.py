@@ -1,0 +1,13 @@
+# bug: no clipping: nan / inf at p exactly 0 or 1
+class BCELoss(Module):
+    eps = 1e-12
+
+    def __init__(self):
+        super(BCELoss, self).__init__()
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
+        p = np.clip(input, self.eps, 1 - self.eps)
+        return -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p), axis=1, keepdims=True)
+
+    def backward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return (-target / input + (1 - target) / (1 - input)) / input.shape[1]

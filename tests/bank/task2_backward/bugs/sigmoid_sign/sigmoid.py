@@ -1,0 +1,11 @@
+# bug: sign flipped
+class Sigmoid(Module):
+    def __init__(self):
+        super(Sigmoid, self).__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        self.a = np.exp(-np.logaddexp(0.0, -input))
+        return self.a
+
+    def backward(self, da: np.ndarray) -> np.ndarray:
+        return -da * self.a * (1 - self.a)

@@ -1,0 +1,15 @@
+# correct: clip with eps = 1e-7, written as -y/p + (1-y)/(1-p)
+class BCELoss(Module):
+    eps = 1e-12
+
+    def __init__(self):
+        super(BCELoss, self).__init__()
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
+        p = np.clip(input, self.eps, 1 - self.eps)
+        return -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p), axis=1, keepdims=True)
+
+    def backward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
+        eps = 1e-7
+        p = np.clip(input, eps, 1 - eps)
+        return (-target / p + (1 - target) / (1 - p)) / input.shape[1]

@@ -1,0 +1,11 @@
+# correct: np.multiply on the cached output
+class Sigmoid(Module):
+    def __init__(self):
+        super(Sigmoid, self).__init__()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        self.a = np.exp(-np.logaddexp(0.0, -input))
+        return self.a
+
+    def backward(self, da: np.ndarray) -> np.ndarray:
+        return np.multiply(da, np.multiply(self.a, 1.0 - self.a))
