@@ -36,9 +36,10 @@ def main(argv=None):
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     test = commands.add_parser("test", help="run the test suite (arguments go to pytest)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-
+    # Everything after `test` goes to pytest as is (argparse would take `-q` for its own).
+    args = parser.parse_args(argv[:1] if argv[:1] == ["test"] else argv)
     if args.command == "test":
+        args.pytest_args = argv[1:]
         import pytest
 
         from .course import ROOT

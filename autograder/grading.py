@@ -89,13 +89,12 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     overrides = _workspace_overrides(workspace)
     gradebook_url = overrides.get("CourseDirectory.db_url") or _db_url()
     release_tmp, release = temporary_release(assignment, db_url=gradebook_url)
-    expected = sorted(p.name for p in release.glob("*.ipynb"))
     max_scores = _max_scores(assignment, gradebook_url)
 
     results, staged = [], []
     with tempfile.TemporaryDirectory(prefix="staging-") as staging:
         for student in students:
-            result, ok_notebooks = _screen(student, assignment, submissions, staging, expected)
+            result, ok_notebooks = _screen(student, assignment, submissions, staging, release)
             results.append(result)
             if ok_notebooks:
                 staged.append((result, ok_notebooks))
@@ -146,10 +145,11 @@ def _max_scores(assignment, db_url):
     return scores
 
 
-def _screen(student, assignment, submissions, staging, expected):
-    """Check one student's folder; copy its valid notebooks to staging."""
+def _screen(student, assignment, submissions, staging, release):
+    """Check one student's folder; copy its valid notebooks, repaired, to staging."""
     import nbformat
 
+    expected = sorted(p.name for p in release.glob("*.ipynb"))
     result = Result(student)
     folder = submissions / student / assignment
     if not folder.is_dir():
@@ -177,10 +177,59 @@ def _screen(student, assignment, submissions, staging, expected):
         except Exception as error:  # nbformat raises several types for a broken file
             problems.append(f"{name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})")
             continue
-        shutil.copy2(path, target / name)
+        problems += repair(notebook, nbformat.read(release / name, as_version=4))
+        nbformat.write(notebook, target / name)
         ok.append(name)
     result.reason = "; ".join(problems)
     return result, ok
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def repair(notebook, release):
+    """Undo what would break nbgrader's autograde; return notes for the student.
+
+    - A graded or read-only cell of the release that the student deleted is put back
+      after the nearest earlier cell that is still there (nbgrader 0.9.6's own
+      `add_missing_cells` fails when that earlier cell is not a graded one).
+    - A cell id used twice (a duplicated answer cell) stops nbgrader: the last copy
+      keeps it, the earlier copies still run but are no longer graded.
+    """
+    notes = []
+    seen = {}
+    for index, cell in enumerate(notebook.cells):
+        grade_id = _grade_id(cell)
+        if grade_id is not None:
+            seen.setdefault(grade_id, []).append(index)
+    duplicated = [gid for gid, where in seen.items() if len(where) > 1]
+    for grade_id in duplicated:
+        for index in seen[grade_id][:-1]:
+            del notebook.cells[index].metadata["nbgrader"]
+    if duplicated:
+        notes.append(f"duplicated cells {', '.join(duplicated)}: only the last copy of each was graded")
+
+    present = {_grade_id(cell) for cell in notebook.cells} - {None}
+    restored = []
+    for position, cell in enumerate(release.cells):
+        grade_id = _grade_id(cell)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if grade_id is None or grade_id in present or not (meta.get("grade") or meta.get("locked")):
+            continue
+        index = 0
+        for earlier in reversed(release.cells[:position]):
+            where = [i for i, c in enumerate(notebook.cells) if _grade_id(c) == _grade_id(earlier)]
+            if _grade_id(earlier) is not None and where:
+                index = where[-1] + 1
+                break
+        notebook.cells.insert(index, cell)
+        present.add(grade_id)
+        if meta.get("grade"):
+            restored.append(grade_id)
+    if restored:
+        notes.append(f"deleted graded cells were put back and graded: {', '.join(restored)}")
+    return notes
 
 
 def _autograde(assignment, staging, staged, overrides, progress, log):

@@ -1,15 +1,15 @@
-"""Forward + backward of a Linear layer on a (m, n, 1) batch, written three ways.
+"""Forward + backward of a Linear layer on a (m, n, 1) batch, written several ways.
 
-    (a) reference: the course's Linear. Forward is the broadcast matmul W @ x + b on
-        the stack of column vectors; backward drops the trailing axis so that
-        dW = dZ^T A / m is ONE 2-D matrix product (a GEMM) over the whole batch.
-    (b) seed:      same forward, but dW is the mean of m per-sample outer products
-        dz_i a_i^T, which materialises an (m, out, in) array before summing it.
+    (a) course:    the reference Linear itself, cut from the answer cell of
+                   source/task2_backward/task2_backward.ipynb (not a copy): forward and
+                   backward drop the trailing axis so that each is ONE 2-D matrix
+                   product (a GEMM) over the whole batch, e.g. dW = dZ^T A / m.
+    (a') broadcast: the same backward with the textbook forward W @ x + b on the stack
+                   of column vectors, which NumPy runs as one small matrix-vector
+                   product per sample (this is why the course forward avoids it).
+    (b) seed:      the original notebook's dW, the mean of m per-sample outer products
+                   dz_i a_i^T, which materialises an (m, out, in) array first.
     (c) GEMM:      the plain 2-D baseline on (m, in) matrices, the fastest NumPy can do.
-
-One more row, (a'), is (a) with the same trick applied to the forward pass too:
-NumPy runs the broadcast W @ x as one small matrix-vector product per sample, and
-that loop is most of what (a) loses against (c).
 
 All versions get the same data and are first checked to agree (np.allclose). Each is
 then timed (best of --repeats rounds after a warm-up, the versions taking turns) and
@@ -23,10 +23,14 @@ Run from the repository root:
 """
 
 import argparse
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MIB = 2**20
 GIB = 2**30
@@ -40,8 +44,8 @@ SEED_LIMIT = 2 * GIB  # larger (m, out, in) temporaries could exhaust the machin
 # ----------------------------------------------------------------------------
 
 
-class ReferenceLinear:
-    """(a) The course Linear on column-vector batches.
+class BroadcastLinear:
+    """(a') Column-vector batches with the broadcast forward W @ x + b.
 
     Shapes: W (out, in), b (out, 1), A (m, in, 1) -> Z (m, out, 1).
     """
@@ -63,15 +67,36 @@ class ReferenceLinear:
         return dA, dW, db
 
 
-class ReferenceGemmForward(ReferenceLinear):
-    """(a') The reference with a one-GEMM forward: Z^T = W A^T for the whole batch at once."""
+class CourseLinear:
+    """(a) The course's reference Linear, loaded from the Task 2 source notebook."""
+
+    def __init__(self, W, b):
+        self.layer = load_course_linear()(W.shape[1], W.shape[0])
+        self.layer.W, self.layer.b = W, b
 
     def forward(self, A):
-        self.A = A
-        return (A[..., 0] @ self.W.T)[..., None] + self.b  # (m, in) @ (in, out) -> (m, out, 1)
+        return self.layer.forward(A)
+
+    def backward(self, dZ):
+        dA = self.layer.backward(dZ)
+        return dA, self.layer.dW, self.layer.db
 
 
-class SeedLinear(ReferenceLinear):
+def load_course_linear():
+    """The `Linear` class of the Task 2 reference solution (its answer cell, markers removed)."""
+    sys.path.insert(0, str(ROOT))
+    import nbformat
+
+    from autograder.course import answer_cells, notebook_path, solution_source
+    from utils import Module
+
+    notebook = nbformat.read(notebook_path("task2_backward"), as_version=4)
+    namespace = {"np": np, "Module": Module}
+    exec(solution_source(answer_cells(notebook)["linear"].source), namespace)
+    return namespace["Linear"]
+
+
+class SeedLinear(BroadcastLinear):
     """(b) The seed's version: per-sample outer products, an (m, out, in) temporary."""
 
     def backward(self, dZ):
@@ -181,8 +206,8 @@ def main():
     A2, dZ2 = np.ascontiguousarray(A[..., 0]), np.ascontiguousarray(dZ[..., 0])
 
     layers = {
-        "(a) reference": (ReferenceLinear(W, b), A, dZ),
-        "(a') GEMM forward": (ReferenceGemmForward(W, b), A, dZ),
+        "(a) course": (CourseLinear(W, b), A, dZ),
+        "(a') broadcast": (BroadcastLinear(W, b), A, dZ),
         "(b) seed": (SeedLinear(W, b), A, dZ),
         "(c) 2-D GEMM": (GemmLinear(W, b), A2, dZ2),
     }
@@ -207,9 +232,9 @@ def main():
     print(f"\nseed's (m, out, in) temporary here: {temporary / MIB:.1f} MiB")
     print(f"seed's temporary at m = 60000, 784 -> 128 (not allocated): {mnist / GIB:.1f} GiB")
 
-    ratio = times["(a) reference"] / baseline
+    ratio = times["(a) course"] / baseline
     verdict = "OK" if ratio <= TARGET_RATIO else "TOO SLOW"
-    print(f"\nreference / GEMM time ratio: {ratio:.2f}x (target <= {TARGET_RATIO}x): {verdict}")
+    print(f"\ncourse Linear / GEMM time ratio: {ratio:.2f}x (target <= {TARGET_RATIO}x): {verdict}")
 
 
 if __name__ == "__main__":

@@ -52,73 +52,84 @@ def cells_testing(answer_id, cells):
             and not c.startswith(WHOLE_NETWORK)]
 
 
-@pytest.fixture(scope="session")
-def graded_bank(tmp_path_factory):
-    """A function that grades the bank of an assignment once per test session, then remembers."""
-    cache = {}
-
-    def graded(assignment):
-        if assignment not in cache:
-            cache[assignment] = _grade_bank(assignment, tmp_path_factory.mktemp(assignment))
-        return cache[assignment]
-
-    return graded
+PARTS = 2  # each bank is graded in this many batches, so that test workers share the work
 
 
-def _grade_bank(assignment, tmp):
-    """Grade the whole bank of one assignment in one batch; {student: {cell: (score, max)}}."""
-    submitted = tmp / "submitted"
-    students = {}
+def bank_students(assignment):
+    """{student name: (kind, [variant folders], answers or None for untouched)}, in a fixed order."""
+    students = {
+        "reference": ("correct", [], {}),
+        "source_notebook": ("correct", [], {}),
+        "untouched": ("untouched", [], None),
+    }
     for i, members in enumerate(pack_correct(assignment)):
         answers = {}
         for variant in members:
             answers.update(read_answers(variant))
-        name = f"correct_{i:02d}"
-        write_submission(build_submission(assignment, answers), submitted, name, assignment)
-        students[name] = ("correct", members)
+        students[f"correct_{i:02d}"] = ("correct", members, answers)
     for variant in variants(assignment, "bugs"):
-        name = f"bug_{variant.name}"
-        write_submission(build_submission(assignment, read_answers(variant)), submitted, name, assignment)
-        students[name] = ("bug", [variant])
-    write_submission(build_submission(assignment), submitted, "reference", assignment)
-    write_submission(build_submission(assignment, untouched=True), submitted, "untouched", assignment)
-    source_copy = submitted / "source_notebook" / assignment
-    source_copy.mkdir(parents=True)
-    shutil.copy(course.notebook_path(assignment), source_copy)
+        students[f"bug_{variant.name}"] = ("bug", [variant], read_answers(variant))
+    return students
+
+
+def part_of(assignment):
+    """{student name: the batch it is graded in}."""
+    return {name: i % PARTS for i, name in enumerate(bank_students(assignment))}
+
+
+@pytest.fixture(scope="session")
+def graded_bank(tmp_path_factory):
+    """A function that grades one batch of a bank once per test session, then remembers."""
+    cache = {}
+
+    def graded(assignment, part):
+        if (assignment, part) not in cache:
+            tmp = tmp_path_factory.mktemp(f"{assignment}-{part}")
+            cache[assignment, part] = _grade_bank(assignment, part, tmp)
+        return cache[assignment, part]
+
+    return graded
+
+
+def _grade_bank(assignment, part, tmp):
+    """Grade one batch of the bank; {student: {cell: (score, max, reason)}}."""
+    submitted = tmp / "submitted"
+    parts = part_of(assignment)
+    for name, (_, _, answers) in bank_students(assignment).items():
+        if parts[name] != part:
+            continue
+        if name == "source_notebook":
+            (submitted / name / assignment).mkdir(parents=True)
+            shutil.copy(course.notebook_path(assignment), submitted / name / assignment)
+            continue
+        notebook = build_submission(assignment, answers, untouched=answers is None)
+        write_submission(notebook, submitted, name, assignment)
     results = grade(assignment, submitted, tmp / "out", workspace=tmp / "workspace", progress=False,
                     html_feedback=False)
-    scores = {r.student: {i.cell_id: (i.score, i.max_score, i.reason) for i in r.items} for r in results}
-    return assignment, students, scores
+    return {r.student: {i.cell_id: (i.score, i.max_score, i.reason) for i in r.items} for r in results}
 
 
 def _cases():
     cases = []
     for assignment in ASSIGNMENTS:
-        mark = [pytest.mark.xdist_group(assignment)]
-        cases.append(pytest.param(assignment, "reference", id=f"{assignment}-reference", marks=mark))
-        cases.append(pytest.param(assignment, "source_notebook", id=f"{assignment}-source", marks=mark))
-        cases.append(pytest.param(assignment, "untouched", id=f"{assignment}-untouched", marks=mark))
-        for i, members in enumerate(pack_correct(assignment)):
-            label = "+".join(v.name for v in members)
-            cases.append(pytest.param(assignment, f"correct_{i:02d}", id=f"{assignment}-correct-{label}",
-                                      marks=mark))
-        for variant in variants(assignment, "bugs"):
-            cases.append(pytest.param(assignment, f"bug_{variant.name}", id=f"{assignment}-bug-{variant.name}",
-                                      marks=mark))
+        parts = part_of(assignment)
+        for name, (kind, members, _) in bank_students(assignment).items():
+            label = "+".join(v.name for v in members) or name
+            mark = pytest.mark.xdist_group(f"bank-{assignment}-{parts[name]}")
+            cases.append(pytest.param(assignment, name, id=f"{assignment}-{kind}-{label}", marks=mark))
     return cases
 
 
 @pytest.mark.parametrize(("assignment", "student"), _cases())
 def test_bank_variant(graded_bank, assignment, student):
-    assignment, students, scores = graded_bank(assignment)
-    cells = scores[student]
+    cells = graded_bank(assignment, part_of(assignment)[student])[student]
     assert cells, f"{student} got no graded cells"
     lost = {c: s for c, s in cells.items() if s[0] < s[1]}
     if student == "untouched":
         earned = {c: s for c, s in cells.items() if s[0] > 0}
         assert not earned, f"the untouched release earned points: {earned}"
         return
-    kind, members = students.get(student, ("correct", []))
+    kind, members, _ = bank_students(assignment)[student]
     if kind == "correct":
         assert not lost, f"correct answers {[m.name for m in members]} lost points: {lost}"
         return

@@ -1,5 +1,6 @@
 """`python -m autograder grade`: bad input gets a clear message and a recorded outcome."""
 
+import copy
 import csv
 import shutil
 import subprocess
@@ -36,6 +37,10 @@ def class_folder(tmp_path_factory):
     notebook = build_submission(ASSIGNMENT)
     notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_linear"]
     write_submission(notebook, submitted, "deleted_test_cell", ASSIGNMENT)
+    notebook = build_submission(ASSIGNMENT)
+    first_answer = next(i for i, c in enumerate(notebook.cells) if c.metadata["nbgrader"].get("solution"))
+    notebook.cells.insert(first_answer, copy.deepcopy(notebook.cells[first_answer]))
+    write_submission(notebook, submitted, "duplicated_cell", ASSIGNMENT)
     not_a_notebook = submitted / "not_a_notebook" / ASSIGNMENT
     not_a_notebook.mkdir(parents=True)
     (not_a_notebook / f"{ASSIGNMENT}.ipynb").write_text('{"hello": "world"}')
@@ -52,13 +57,16 @@ def graded(class_folder):
 def test_every_student_has_a_recorded_result(graded):
     results, out = graded
     assert set(results) == {"good", "broken_json", "renamed", "no_assignment_folder", "empty_folder",
-                            "not_a_notebook", "deleted_test_cell"}
+                            "not_a_notebook", "deleted_test_cell", "duplicated_cell"}
     rows = {row["student_id"]: row for row in read_csv(out / "grades.csv")}
     assert set(rows) == set(results)
     assert float(rows["good"]["score"]) == float(rows["good"]["max_score"]) > 0
     # A deleted test cell is put back at autograde and graded, not left for manual grading.
     assert rows["deleted_test_cell"]["score"] == rows["good"]["score"]
-    for student in set(results) - {"good", "deleted_test_cell"}:
+    assert "test_linear" in rows["deleted_test_cell"]["reason"]
+    assert rows["duplicated_cell"]["score"] == rows["good"]["score"]
+    assert "duplicated" in rows["duplicated_cell"]["reason"]
+    for student in set(results) - {"good", "deleted_test_cell", "duplicated_cell"}:
         assert float(rows[student]["score"]) == 0
         assert rows[student]["reason"], f"{student} has no reason"
     assert "not valid JSON" in rows["broken_json"]["reason"] or "not a valid notebook" in rows["broken_json"]["reason"]

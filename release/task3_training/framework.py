@@ -38,7 +38,9 @@ class Linear(Module):
             z, shape (m, out_features, 1).
         """
         self.aPrevious = input  # backward needs the input: dW = dz a_prev^T
-        return self.W @ input + self.b
+        # The same as self.W @ input + self.b, written as ONE matrix product for the whole batch:
+        # (m, in) @ (in, out) -> (m, out), then back to column vectors (m, out, 1).
+        return (input[..., 0] @ self.W.T)[..., np.newaxis] + self.b
 
     def backward(self, dz: np.ndarray) -> np.ndarray:
         """Store dW and db (averaged over the batch) and return the gradient for the previous layer.
@@ -53,7 +55,7 @@ class Linear(Module):
         dz2, a2 = dz[..., 0], self.aPrevious[..., 0]  # (m, out) and (m, in): drop the trailing axis
         self.dW = dz2.T @ a2 / m  # one matrix product adds up the m outer products dz_i a_i^T
         self.db = np.mean(dz, axis=0)  # (out, 1)
-        return self.W.T @ dz  # (in, out) @ (m, out, 1) -> (m, in, 1), broadcast over the batch
+        return (dz2 @ self.W)[..., np.newaxis]  # (m, in, 1): W.T @ dz_i for every i, one GEMM
 
 
 #------------------------------------------------------------------------------
