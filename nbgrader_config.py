@@ -33,8 +33,17 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # cell is graded (usually to 0 for its own answer) instead of "needs manual grading".
 c.OverwriteCells.add_missing_cells = True
 
-# Autograding: each cell may run for 60 s (the slowest reference cell takes < 2 s);
-# a cell that ignores the interrupt is killed and recorded as an error.
+# Autograding runs every notebook in a sandbox (autograder/sandbox.py) with these limits.
+# The slowest reference cell takes about 3 s and a whole reference notebook about 12 s.
+c.Sandbox.cell_timeout = 60  # wall seconds per cell; a hung cell is killed and scored 0
+c.Sandbox.notebook_timeout = 600  # wall seconds per notebook
+c.Sandbox.cpu_seconds = 600  # CPU seconds per sandbox
+c.Sandbox.memory_mb = 4096  # address space per sandbox
+c.Sandbox.max_processes = 64  # processes and threads per sandbox (pids cgroup)
+c.Sandbox.file_size_mb = 64  # largest file a notebook may write
+c.Sandbox.output_kb = 256  # output kept per cell
+
+# Used when nbgrader's own autograde runs (stock `nbgrader autograde`, the benchmark).
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120

@@ -33,7 +33,13 @@ def main(argv=None):
     grade.add_argument("assignment")
     grade.add_argument("--submissions", help="folder <student>/<assignment>/*.ipynb (default: submitted/)")
     grade.add_argument("--out", help="folder for grades.csv, items.csv, feedback/ (default: reports/<assignment>/)")
+    grade.add_argument("--jobs", type=int, help="notebooks run at once (default: number of cores)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("--no-html-feedback", action="store_true", help="text feedback only (faster)")
+    grade.add_argument("--reveal-hidden-tests", action="store_true",
+                       help="show hidden tests' source in the HTML feedback (after the deadline)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="DANGEROUS: run student code unisolated, as you (only if bubblewrap cannot work)")
     test = commands.add_parser("test", help="run the test suite (arguments go to pytest)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     # Everything after `test` goes to pytest as is (argparse would take `-q` for its own).
@@ -66,11 +72,15 @@ def _grade(args):
     from .grading import GradingError, format_table, grade
 
     try:
-        results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress)
+        results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress,
+                        html_feedback=not args.no_html_feedback, jobs=args.jobs,
+                        unsafe_no_sandbox=args.unsafe_no_sandbox, reveal_hidden_tests=args.reveal_hidden_tests)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(format_table(args.assignment, results))
+    if args.unsafe_no_sandbox:
+        print("WARNING: student code ran WITHOUT a sandbox (--unsafe-no-sandbox).", file=sys.stderr)
     recorded = all(r.items or r.reason for r in results)
     return 0 if recorded else 1
 

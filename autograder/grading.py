@@ -1,27 +1,37 @@
 """Grade a whole class: `python -m autograder grade ASSIGNMENT [--submissions DIR] [--out DIR]`.
 
-The pipeline, one step each:
+The pipeline, one small step each (nbgrader's own autograde is not used: it runs
+student code as the grader, can be fooled through stderr, and loses results on
+broken input; see sandbox.py):
+
 1. check the assignment and the submissions folder (`<student>/<assignment>/*.ipynb`);
-2. make sure the gradebook knows the assignment (nbgrader generate_assignment into a
+2. register the assignment in the gradebook (nbgrader generate_assignment into a
    temporary folder, so `release/` is never touched);
 3. screen every submission: a missing folder or notebook, or a file that is not a
-   valid notebook, is recorded with a reason and never reaches nbgrader;
-4. copy the valid notebooks to a staging folder (the instructor's copies are never
-   modified) and run nbgrader's autograde on each student, in this one process;
-5. read the scores from the gradebook and the reasons from the graded cells' output;
-6. write `grades.csv`, `items.csv`, per-student feedback, and print the score table.
+   notebook, is recorded with a reason; deleted, duplicated or retyped cells and a
+   changed kernel are repaired from the source notebook (hidden tests, points and
+   read-only cells always come from there), with a note;
+4. run each notebook in its own sandbox, several at once (sandbox.py), on a scratch
+   copy holding only that notebook and the assignment's files;
+5. score each graded cell from its output (an error scores 0; stderr does not);
+6. record scores in the gradebook (the course's, or the workspace's), save the graded
+   notebooks, write `grades.csv`, `items.csv` and feedback, and print the table.
 Every student ends with a recorded result; one student's failure never stops the rest.
 """
 
 import csv
 import json
+import math
+import os
 import shutil
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import ROOT, SOURCE, assignments, temporary_release
+from . import sandbox
+from .course import ROOT, SOURCE, assignments, nbgrader_api, nbgrader_config, temporary_release
 
 FAIL_MARK = "\N{BALLOT X}"
 
@@ -42,7 +52,9 @@ class Result:
 
     student: str
     items: list = field(default_factory=list)
-    reason: str = ""  # why the whole submission (or a notebook of it) could not be graded
+    reason: str = ""  # what went wrong with the submission as a whole, or what was repaired
+    notebooks: dict = field(default_factory=dict)  # name -> sanitized notebook, then graded notebook
+    flags: list = field(default_factory=list)  # (cell id, notebook's score, trusted score): for the instructor
 
     @property
     def score(self):
@@ -52,12 +64,17 @@ class Result:
     def max_score(self):
         return round(sum(item.max_score for item in self.items), 4)
 
+    def note(self, text):
+        self.reason = "; ".join(filter(None, [self.reason, text]))
+
 
 class GradingError(Exception):
     """A problem with the command's input (no such assignment or folder): nothing was graded."""
 
 
-def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print, html_feedback=True):
+def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print,
+          html_feedback=True, jobs=None, unsafe_no_sandbox=False, limits=None, reveal_hidden_tests=False,
+          timings=None):
     """Grade every student folder of `submissions`; return the list of Results.
 
     Args:
@@ -68,7 +85,14 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         workspace: a folder for a separate gradebook.db, autograded/ and feedback/
             (the demo and the tests); default: the course's own, at the repository root.
         html_feedback: also render nbgrader's HTML feedback (about a second per student).
+        jobs: notebooks run at once (default: the number of cores).
+        unsafe_no_sandbox: run student code without isolation (only where bubblewrap
+            cannot work; never for a real class).
+        limits: sandbox.Limits (default: `c.Sandbox` in nbgrader_config.py).
+        reveal_hidden_tests: show the hidden tests' source in the HTML feedback.
+        timings: a dict that receives the seconds each phase took (for benchmarks).
     """
+    clock = _Clock(timings)
     if assignment not in assignments():
         known = ", ".join(assignments()) or "none"
         raise GradingError(f"no assignment {assignment!r} in {SOURCE} (known: {known})")
@@ -79,36 +103,66 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
             f"submissions folder {submissions} does not exist; expected "
             f"<student>/{assignment}/*.ipynb inside it"
         )
+    try:
+        sandbox.check_available(unsafe=unsafe_no_sandbox)
+    except sandbox.SandboxUnavailable as error:
+        raise GradingError(str(error)) from None
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     out.mkdir(parents=True, exist_ok=True)
     if not students:
         log(f"No student folders in {submissions}: nothing to grade.")
-        write_reports(assignment, [], {}, out)
+        write_reports(assignment, [], out)
         return []
 
     overrides = _workspace_overrides(workspace)
-    gradebook_url = overrides.get("CourseDirectory.db_url") or _db_url()
+    config = nbgrader_config(**overrides)
+    limits = limits or sandbox.Limits.from_config(config)
+    gradebook_url = config.CourseDirectory.db_url if "db_url" in config.CourseDirectory else _default_db()
     release_tmp, release = temporary_release(assignment, db_url=gradebook_url)
-    max_scores = _max_scores(assignment, gradebook_url)
+    try:
+        max_scores = _max_scores(assignment, gradebook_url)
+        clock.lap("start-up (gradebook, release)")
+        source = {p.name: _read(p) for p in (SOURCE / assignment).glob("*.ipynb")}
+        results = [_screen(s, assignment, submissions, release, source) for s in students]
+        clock.lap("screening and repair")
+    finally:
+        release_tmp.cleanup()
 
-    results, staged = [], []
-    with tempfile.TemporaryDirectory(prefix="staging-") as staging:
-        for student in students:
-            result, ok_notebooks = _screen(student, assignment, submissions, staging, release)
-            results.append(result)
-            if ok_notebooks:
-                staged.append((result, ok_notebooks))
-        _autograde(assignment, staging, staged, overrides, progress, log)
-    release_tmp.cleanup()
-
+    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
+        _execute_all(assignment, results, Path(scratch), limits, jobs, unsafe_no_sandbox, progress)
+    clock.lap("running notebooks (sandboxed)")
+    trusted = _trusted_all(assignment, results, max_scores, limits, jobs, unsafe_no_sandbox, progress)
+    clock.lap("trusted checks (sandboxed)")
     for result in results:
-        _fill_missing_items(result, max_scores)
-    write_reports(assignment, results, max_scores, out)
+        _score(result, max_scores, trusted.get(result.student, {}))
+    _save(assignment, results, overrides)
+    clock.lap("gradebook and graded notebooks")
+    write_reports(assignment, results, out)
+    flagged = [r for r in results if r.flags]
+    if flagged:
+        log(f"{len(flagged)} student(s) flagged for possible tampering: see {out / 'flags.csv'}")
     if html_feedback:
-        _copy_feedback(assignment, [r for r, _ in staged], out, overrides)
+        _html_feedback(assignment, results, out, overrides, reveal_hidden_tests)
+    clock.lap("reports and feedback")
     return results
 
 
+class _Clock:
+    """Adds the seconds since the last lap to `timings[name]` (when timings is a dict)."""
+
+    def __init__(self, timings):
+        import time
+
+        self.timings, self.now, self.last = timings, time.perf_counter, time.perf_counter()
+
+    def lap(self, name):
+        now = self.now()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+# ------------------------------------------------------------------ set-up
 def _workspace_overrides(workspace):
     if workspace is None:
         return {}
@@ -121,67 +175,82 @@ def _workspace_overrides(workspace):
     }
 
 
-def _db_url():
-    from .course import nbgrader_config
-
-    config = nbgrader_config()
-    url = config.CourseDirectory.get("db_url")
-    return url if isinstance(url, str) and url else f"sqlite:///{ROOT / 'gradebook.db'}"
+def _default_db():
+    return f"sqlite:///{ROOT / 'gradebook.db'}"
 
 
-def _max_scores(assignment, db_url):
-    """{notebook: {grade_id: max points}} of the autograded cells, from the gradebook."""
+def _gradebook(url):
     from nbgrader.api import Gradebook
 
     from .course import _put_environment_on_path
 
     _put_environment_on_path()
-    scores = {}
-    with Gradebook(db_url) as gb:
-        for notebook in gb.find_assignment(assignment).notebooks:
-            scores[notebook.name + ".ipynb"] = {
-                cell.name: float(cell.max_score) for cell in notebook.grade_cells if not cell.cell_type == "markdown"
-            }
-    return scores
+    return Gradebook(url)
 
 
-def _screen(student, assignment, submissions, staging, release):
-    """Check one student's folder; copy its valid notebooks, repaired, to staging."""
+def _max_scores(assignment, db_url):
+    """{notebook file: {grade_id: max points}} of the graded cells, from the gradebook."""
+    with _gradebook(db_url) as gb:
+        return {
+            notebook.name + ".ipynb": {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
+            for notebook in gb.find_assignment(assignment).notebooks
+        }
+
+
+def _read(path):
     import nbformat
 
-    expected = sorted(p.name for p in release.glob("*.ipynb"))
+    return nbformat.read(path, as_version=4)
+
+
+# --------------------------------------------------------------- screening
+def _screen(student, assignment, submissions, release, source):
+    """Read, check and repair one student's notebooks; problems become notes, not crashes."""
+    import nbformat
+
     result = Result(student)
     folder = submissions / student / assignment
     if not folder.is_dir():
         found = sorted(p.name for p in (submissions / student).iterdir())
-        result.reason = f"no folder {assignment}/ in the submission (found: {', '.join(found) or 'nothing'})"
-        return result, []
-    target = Path(staging) / student / assignment
-    target.mkdir(parents=True)
-    for path in folder.iterdir():  # data files the student made; notebooks are screened below
-        if path.is_file() and path.suffix != ".ipynb":
-            shutil.copy2(path, target / path.name)
-    ok, problems = [], []
-    for name in expected:
+        result.note(f"no folder {assignment}/ in the submission (found: {', '.join(found) or 'nothing'})")
+        return result
+    for name in sorted(source):
         path = folder / name
         if not path.is_file():
             others = sorted(p.name for p in folder.glob("*.ipynb"))
-            problems.append(f"{name} is missing (found: {', '.join(others) or 'no notebooks'})")
+            result.note(f"{name} is missing (found: {', '.join(others) or 'no notebooks'})")
             continue
         try:
-            notebook = nbformat.read(path, as_version=4)
+            with open(path, encoding="utf-8") as handle:
+                raw = json.load(handle)
+            _add_missing_ids(raw)
+            notebook = nbformat.reads(json.dumps(raw), as_version=4)  # joins line lists, upgrades
             nbformat.validate(notebook)
-        except json.JSONDecodeError as error:
-            problems.append(f"{name} is not valid JSON ({error}); it could not be opened")
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            result.note(f"{name} is not valid JSON ({error}); it could not be opened")
             continue
-        except Exception as error:  # nbformat raises several types for a broken file
-            problems.append(f"{name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})")
+        except Exception as error:  # nbformat raises several types for a broken notebook
+            result.note(f"{name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})")
             continue
-        problems += repair(notebook, nbformat.read(release / name, as_version=4))
-        nbformat.write(notebook, target / name)
-        ok.append(name)
-    result.reason = "; ".join(problems)
-    return result, ok
+        for text in repair(notebook, _read(release / name)) + sanitize(notebook, source[name]):
+            result.note(text)
+        result.notebooks[name] = notebook
+    return result
+
+
+def _add_missing_ids(raw):
+    """Give cells without an id (older Jupyter versions) a fresh one, as nbformat 4.5 wants."""
+    import nbformat
+
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        return
+    seen = set()
+    for cell in raw["cells"]:
+        if isinstance(cell, dict) and (not cell.get("id") or cell["id"] in seen):
+            cell["id"] = nbformat.v4.nbbase.random_cell_id()
+        if isinstance(cell, dict):
+            seen.add(cell["id"])
+    raw["nbformat"], raw["nbformat_minor"] = 4, max(5, raw.get("nbformat_minor", 5))
 
 
 def _grade_id(cell):
@@ -189,13 +258,12 @@ def _grade_id(cell):
 
 
 def repair(notebook, release):
-    """Undo what would break nbgrader's autograde; return notes for the student.
+    """Undo what students do to a notebook's structure; return notes for the student.
 
     - A graded or read-only cell of the release that the student deleted is put back
-      after the nearest earlier cell that is still there (nbgrader 0.9.6's own
-      `add_missing_cells` fails when that earlier cell is not a graded one).
-    - A cell id used twice (a duplicated answer cell) stops nbgrader: the last copy
-      keeps it, the earlier copies still run but are no longer graded.
+      after the nearest earlier cell that is still there.
+    - A cell id used twice (a duplicated answer cell): the last copy keeps it, the
+      earlier copies still run but are no longer graded.
     """
     notes = []
     seen = {}
@@ -215,7 +283,8 @@ def repair(notebook, release):
     for position, cell in enumerate(release.cells):
         grade_id = _grade_id(cell)
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if grade_id is None or grade_id in present or not (meta.get("grade") or meta.get("locked")):
+        if grade_id is None or grade_id in present or not (meta.get("grade") or meta.get("locked")
+                                                           or meta.get("solution")):
             continue
         index = 0
         for earlier in reversed(release.cells[:position]):
@@ -225,102 +294,247 @@ def repair(notebook, release):
                 break
         notebook.cells.insert(index, cell)
         present.add(grade_id)
-        if meta.get("grade"):
+        if meta.get("grade") or meta.get("solution"):
             restored.append(grade_id)
     if restored:
-        notes.append(f"deleted graded cells were put back and graded: {', '.join(restored)}")
+        notes.append(f"deleted cells were put back (as released) and graded: {', '.join(restored)}")
     return notes
 
 
-def _autograde(assignment, staging, staged, overrides, progress, log):
-    """Run nbgrader autograde on every staged student, then read their scores."""
-    if not staged:
-        return
+def sanitize(notebook, source):
+    """Make every graded and read-only cell what the instructor wrote; clear all outputs.
+
+    Hidden tests, points, cell types and read-only code always come from the source
+    notebook, whatever the submission says; answer cells keep the student's code.
+    """
+    notes = []
+    reference = {_grade_id(cell): cell for cell in source.cells if _grade_id(cell) is not None}
+    changed = []
+    for cell in notebook.cells:
+        original = reference.get(_grade_id(cell))
+        if original is None:
+            if "nbgrader" in cell.get("metadata", {}):
+                del cell.metadata["nbgrader"]  # a made-up grade cell grades nothing
+            continue
+        meta = original.metadata["nbgrader"]
+        if cell.cell_type != original.cell_type:
+            changed.append(_grade_id(cell))
+        if meta.get("grade") or meta.get("locked"):
+            cell.source = original.source
+        if cell.cell_type != original.cell_type:
+            cell.cell_type = original.cell_type
+            if cell.cell_type == "code":
+                cell.setdefault("execution_count", None)
+            else:
+                cell.pop("execution_count", None)
+        cell.metadata["nbgrader"] = json.loads(json.dumps(meta))
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    if changed:
+        notes.append(f"cells of the wrong type were restored: {', '.join(changed)}")
+    kernel = notebook.metadata.get("kernelspec", {}).get("name")
+    if kernel != source.metadata.get("kernelspec", {}).get("name"):
+        notes.append(f"the notebook's kernel was changed to {kernel!r}; it was run with Python 3")
+    notebook.metadata["kernelspec"] = source.metadata.get("kernelspec", {})
+    return notes
+
+
+# --------------------------------------------------------------- execution
+def _execute_all(assignment, results, scratch, limits, jobs, unsafe, progress):
+    """Run every screened notebook in its own sandbox, `jobs` at a time."""
     from tqdm.auto import tqdm
 
-    from .course import nbgrader_api
+    tasks = [(result, name) for result in results for name in result.notebooks]
+    if not tasks:
+        return
+    files = [p for p in (SOURCE / assignment).iterdir()
+             if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")]
 
-    api = nbgrader_api(**overrides, **{"CourseDirectory.submitted_directory": str(staging)})
-    for result, notebooks in tqdm(staged, desc=f"grading {assignment}", unit="student", disable=not progress):
-        with warnings.catch_warnings():
-            # nbgrader 0.9.6 triggers harmless SQLAlchemy autoflush warnings on every submission.
-            warnings.simplefilter("ignore", category=Warning)
-            outcome = api.autograde(assignment, result.student, force=True, create=True)
-        if not outcome["success"]:
-            detail = _last_error_line(outcome.get("log", "") + "\n" + outcome.get("error", ""))
-            result.reason = "; ".join(filter(None, [result.reason, f"autograde failed: {detail}"]))
-            continue
-        _read_scores(api, assignment, result, notebooks)
+    def run(task):
+        result, name = task
+        folder = scratch / result.student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in files:  # the course's files, never the student's copies of them
+            shutil.copy(path, folder / path.name)
+        notebook = result.notebooks[name]
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        outputs = sandbox.execute_cells([cell.source for cell in code], folder, limits, unsafe)
+        for number, (cell, cell_outputs) in enumerate(zip(code, outputs, strict=True), start=1):
+            cell.outputs = [_clean_output(output, number) for output in cell_outputs if isinstance(output, dict)]
+            cell.execution_count = number
+        shutil.rmtree(folder, ignore_errors=True)
 
-
-def _last_error_line(text):
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "Error" in line or "error" in line:
-            return line[:300]
-    return lines[-1][:300] if lines else "unknown error"
-
-
-def _read_scores(api, assignment, result, notebooks):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(api.coursedir.db_url) as gb:
-        for name in notebooks:
-            stem = name[: -len(".ipynb")]
-            submission = gb.find_submission_notebook(stem, assignment, result.student)
-            graded = api.coursedir.format_path(api.coursedir.autograded_directory, result.student, assignment)
-            reasons = _reasons_from_outputs(Path(graded) / name)
-            for grade in submission.grades:
-                if grade.cell_type == "markdown" or grade.max_score == 0 and grade.score is None:
-                    continue
-                score = float(grade.score or 0.0)
-                reason = reasons.get(grade.name, "")
-                if grade.needs_manual_grade:
-                    reason = reason or "needs manual grading"
-                result.items.append(
-                    Item(f"{stem}:{grade.name}" if len(notebooks) > 1 else grade.name, score,
-                         float(grade.max_score), "" if score >= grade.max_score else reason)
-                )
+    workers = jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="notebook", disable=not progress)
+        for _ in pool.map(run, tasks):
+            bar.update()
+        bar.close()
 
 
-def _reasons_from_outputs(path):
-    """{grade_id: why points were lost} read from the graded cells' output."""
+def _clean_output(output, number):
+    """A well-formed nbformat output made only of what we expect from the runner."""
     import nbformat
 
-    reasons = {}
-    if not path.exists():
-        return reasons
-    notebook = nbformat.read(path, as_version=4)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+        return nbformat.v4.new_output("stream", name=name, text=str(output.get("text", "")))
+    if kind in ("display_data", "execute_result"):
+        data = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in dict(output.get("data", {})).items()}
+        if kind == "execute_result":
+            return nbformat.v4.new_output("execute_result", data=data, execution_count=number)
+        return nbformat.v4.new_output("display_data", data=data)
+    return nbformat.v4.new_output(
+        "error", ename=str(output.get("ename", "Error")), evalue=str(output.get("evalue", "")),
+        traceback=[str(line) for line in output.get("traceback", [])][:50],
+    )
+
+
+# ------------------------------------------------------------- trusted checks
+def _trusted_all(assignment, results, max_scores, limits, jobs, unsafe, progress):
+    """{student: {test cell: (score, report, output)}} from the trusted checks (trusted.py)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    from .trusted import seed_of, trusted_table
+
+    table = trusted_table(assignment)
+    tasks = []
+    for result in results:
+        if len(result.notebooks) != 1 or not table:
             continue
-        failures = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                failures.append(f"{output.ename}: {output.evalue}"[:300])
-            elif output.output_type == "stream":
-                failures += [line.strip().lstrip(FAIL_MARK).strip() for line in output.text.splitlines()
-                             if line.strip().startswith(FAIL_MARK)]
-                if output.name == "stderr":
-                    failures.append("the cell wrote to stderr")
-        reasons[meta.get("grade_id")] = " | ".join(failures)[:1000]
-    return reasons
+        (name, notebook), = result.notebooks.items()
+        answers, seeds = {}, {}
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                answers[meta["grade_id"]] = cell.source
+            if meta.get("grade_id") in table:
+                seeds[meta["grade_id"]] = seed_of(cell.source)
+        points = {gid: max_scores[name][gid] for gid in table if gid in max_scores.get(name, {})}
+        tasks.append((result.student, assignment, answers, points, seeds, limits, unsafe))
+    if not tasks:
+        return {}
+    scores = {}
+    context = multiprocessing.get_context("fork")  # the children only run trusted code
+    with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=context) as pool:
+        bar = tqdm(total=len(tasks), desc="trusted checks", unit="student", disable=not progress)
+        for student, verdict in pool.map(_trusted_task, tasks):
+            scores[student] = verdict
+            bar.update()
+        bar.close()
+    return scores
 
 
-def _fill_missing_items(result, max_scores):
-    """Give every autograded cell a row: 0 points, with the reason, where nothing was graded."""
-    present = {item.cell_id for item in result.items}
+def _trusted_task(task):
+    from .trusted import trusted_scores
+
+    student, assignment, answers, points, seeds, limits, unsafe = task
+    try:
+        return student, trusted_scores(assignment, answers, points, seeds, limits, unsafe)
+    except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
+        return student, {"error": f"{type(error).__name__}: {error}"}
+
+
+# ----------------------------------------------------------------- scoring
+def cell_score(cell, max_points):
+    """Points of one executed test cell, and why points were lost.
+
+    An error scores 0; the cell's final value, a number in [0, max_points], is the
+    partial credit; a cell with no such value scores 0 (our test cells always end
+    with one, so a missing value means something interfered). Output on stderr
+    (warnings, noisy but honest code) costs nothing.
+    """
+    failures = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            failures += [line.strip().lstrip(FAIL_MARK).strip() for line in output.text.splitlines()
+                         if line.strip().startswith(FAIL_MARK)]
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return 0.0, " | ".join(failures + [f"{output.ename}: {output.evalue}"])[:1000]
+    values = [o for o in cell.get("outputs", []) if o.output_type == "execute_result"]
+    if not values:
+        return 0.0, "the test cell produced no score"
+    try:
+        value = float(values[-1].data.get("text/plain", ""))
+    except ValueError:
+        return 0.0, "the test cell produced no score"
+    if not math.isfinite(value):
+        return 0.0, "the test cell produced no score"
+    value = min(max(value, 0.0), max_points)
+    return value, "" if value >= max_points else " | ".join(failures)[:1000]
+
+
+def _score(result, max_scores, trusted):
+    if "error" in trusted:
+        result.note(f"the trusted checks could not run ({trusted.pop('error')}); notebook scores used")
     multi = len(max_scores) > 1
-    for notebook, cells in max_scores.items():
-        for cell_id, max_score in cells.items():
-            name = f"{notebook[:-6]}:{cell_id}" if multi else cell_id
-            if name not in present:
-                result.items.append(Item(name, 0.0, max_score, result.reason or "not graded"))
+    for name, cells in max_scores.items():
+        notebook = result.notebooks.get(name)
+        graded = {_grade_id(c): c for c in notebook.cells} if notebook is not None else {}
+        for grade_id, max_points in cells.items():
+            cell_id = f"{name[:-6]}:{grade_id}" if multi else grade_id
+            if notebook is None:
+                result.items.append(Item(cell_id, 0.0, max_points, result.reason or "not graded"))
+                continue
+            score, reason = cell_score(graded[grade_id], max_points)
+            if grade_id in trusted:
+                verdict, report, _ = trusted[grade_id]
+                if abs(verdict - score) > 1e-6:
+                    result.flags.append((cell_id, score, verdict))
+                failures = [line.strip().lstrip(FAIL_MARK).strip() for line in report.splitlines()
+                            if line.strip().startswith(FAIL_MARK)]
+                score, reason = verdict, "" if verdict >= max_points else " | ".join(failures)[:1000]
+            result.items.append(Item(cell_id, round(score, 4), max_points, reason))
 
 
-def write_reports(assignment, results, max_scores, out):
-    """grades.csv (one row per student) and items.csv (one row per student and graded cell)."""
+# ------------------------------------------------------------------ saving
+def _save(assignment, results, overrides):
+    """Scores into the gradebook and graded notebooks into autograded/, for students graded now.
+
+    A student none of whose notebooks could be read keeps whatever the gradebook
+    already had; the reports say why nothing new was recorded.
+    """
+    import nbformat
+
+    api = nbgrader_api(**overrides)
+    coursedir = api.coursedir
+    with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
+        # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
+        warnings.simplefilter("ignore", category=Warning)
+        for result in results:
+            if not result.notebooks:
+                continue
+            gb.update_or_create_student(result.student)
+            gb.update_or_create_submission(assignment, result.student)
+            folder = Path(coursedir.format_path(coursedir.autograded_directory, result.student, assignment))
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            scores = {item.cell_id: item.score for item in result.items}
+            multi = len(result.notebooks) > 1
+            for name, notebook in result.notebooks.items():
+                nbformat.write(notebook, folder / name)
+                for cell in notebook.cells:
+                    grade_id = _grade_id(cell)
+                    if not cell.metadata.get("nbgrader", {}).get("grade"):
+                        continue
+                    grade = gb.find_grade(grade_id, name[:-6], assignment, result.student)
+                    grade.auto_score = scores.get(f"{name[:-6]}:{grade_id}" if multi else grade_id, 0.0)
+                    grade.needs_manual_grade = grade.manual_score is not None
+            gb.db.commit()
+
+
+def write_reports(assignment, results, out):
+    """grades.csv (one row per student), items.csv (one row per student and graded cell), feedback."""
     with open(out / "grades.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "assignment", "score", "max_score", "reason"])
@@ -333,6 +547,12 @@ def write_reports(assignment, results, max_scores, out):
             for item in r.items:
                 writer.writerow([r.student, assignment, item.cell_id, f"{item.score:g}",
                                  f"{item.max_score:g}", item.reason])
+    with open(out / "flags.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "assignment", "cell_id", "notebook_score", "trusted_score"])
+        for r in results:
+            for cell_id, notebook_score, trusted_score in r.flags:
+                writer.writerow([r.student, assignment, cell_id, f"{notebook_score:g}", f"{trusted_score:g}"])
     for r in results:
         folder = out / "feedback" / r.student
         folder.mkdir(parents=True, exist_ok=True)
@@ -352,16 +572,16 @@ def feedback_text(assignment, result):
     return "\n".join(lines) + "\n"
 
 
-def _copy_feedback(assignment, graded, out, overrides):
+def _html_feedback(assignment, results, out, overrides, reveal_hidden_tests):
     """nbgrader's HTML feedback of each graded student, next to the text summary."""
-    from .course import nbgrader_api
-
+    graded = [r for r in results if r.notebooks]
     if not graded:
         return
-    api = nbgrader_api(**overrides)
+    preprocessors = ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+    if not reveal_hidden_tests:
+        preprocessors.append("nbgrader.preprocessors.ClearHiddenTests")
+    api = nbgrader_api(**overrides, **{"GenerateFeedback.preprocessors": preprocessors})
     for result in graded:
-        if not result.items or result.reason.startswith("autograde failed"):
-            continue
         api.generate_feedback(assignment, result.student, force=True)
         source = Path(api.coursedir.format_path(api.coursedir.feedback_directory, result.student, assignment))
         for html in source.glob("*.html"):
@@ -384,7 +604,7 @@ def format_table(assignment, results):
     for r in results:
         scores = {item.cell_id: item for item in r.items}
         cells = []
-        for column, name in zip(columns, short):
+        for column, name in zip(columns, short, strict=True):
             item = scores.get(column)
             cells.append(f"{(f'{item.score:g}' if item else '-'):>{max(len(name), 5)}}")
         lines.append(f"{r.student:<{width}} " + " ".join(cells) + f"   {r.score:g}/{r.max_score:g}")

@@ -118,11 +118,12 @@ def _environment(limits):
 class Worker:
     """One sandboxed runner process serving cell-execution requests."""
 
-    def __init__(self, workdir, limits, unsafe=False):
+    def __init__(self, workdir, limits, unsafe=False, objects=False):
         self.limits = limits
         self.cgroup = _make_cgroup(limits.max_processes)
         env = _environment(limits)
-        runner = [sys.executable, "-I", str(RUNNER)]
+        mode = ["--objects"] if objects else []
+        runner = [sys.executable, "-I", str(RUNNER), *mode]
         if unsafe:
             command, cwd, full_env = runner, str(workdir), {**os.environ, **env}
         else:
@@ -132,7 +133,7 @@ class Worker:
                        "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
             for key, value in env.items():
                 command += ["--setenv", key, value]
-            command += [sys.executable, "-I", "/opt/runner.py"]
+            command += [sys.executable, "-I", "/opt/runner.py", *mode]
             cwd, full_env = None, {}
         self.process = subprocess.Popen(
             command, cwd=cwd, env=full_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -151,20 +152,26 @@ class Worker:
         if self.cgroup is not None:
             (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
 
-    def run(self, source, timeout):
-        """Execute one cell; return its outputs, or raise WorkerDied with the reason."""
+    def request(self, message, timeout):
+        """Send one request; return the reply (a dict), or raise WorkerDied with the reason."""
         try:
-            self.process.stdin.write(json.dumps({"op": "run", "source": source}).encode() + b"\n")
+            self.process.stdin.write(json.dumps(message).encode() + b"\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerDied(self._death_reason()) from None
-        reply = self._read_line(timeout)
         try:
-            outputs = json.loads(reply)["outputs"]
-            if not isinstance(outputs, list):
+            reply = json.loads(self._read_line(timeout))
+            if not isinstance(reply, dict):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, TypeError):
             raise WorkerDied("the notebook process sent a reply the grader could not read") from None
+        return reply
+
+    def run(self, source, timeout):
+        """Execute one cell; return its outputs, or raise WorkerDied with the reason."""
+        outputs = self.request({"op": "run", "source": source}, timeout).get("outputs")
+        if not isinstance(outputs, list):
+            raise WorkerDied("the notebook process sent a reply the grader could not read")
         return outputs
 
     def _read_line(self, timeout):

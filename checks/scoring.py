@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["CheckFailed", "Report", "quiet", "expect_close", "expect_array", "run_student"]
+__all__ = ["CheckFailed", "StudentError", "Report", "quiet", "expect_close", "expect_array", "run_student"]
 
 PASS = "\N{CHECK MARK}"
 FAIL = "\N{BALLOT X}"
@@ -29,6 +29,10 @@ FAIL = "\N{BALLOT X}"
 
 class CheckFailed(Exception):
     """A part of a check failed; the message is shown to the student as is."""
+
+
+class StudentError(CheckFailed):
+    """Student code failed in another process (the trusted grader); the message says how."""
 
 
 @contextlib.contextmanager
@@ -49,6 +53,8 @@ def quiet():
 
 def describe_exception(error):
     """One line for the student about an exception their code raised."""
+    if isinstance(error, StudentError):
+        return str(error)
     if isinstance(error, NotImplementedError):
         return "not implemented yet (it still raises NotImplementedError)"
     if isinstance(error, SystemExit):

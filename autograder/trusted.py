@@ -1,0 +1,208 @@
+"""The trusted verdict: each class is checked by the grader itself, never by student code.
+
+For every test cell an assignment lists in its checks module's `TRUSTED` table, the
+grader starts a fresh sandbox holding only that one answer cell's code (runner.py
+`--objects`), and runs the course's own check function here, in the grader's
+process, against stand-ins (`RemoteClass`) whose every method call crosses to the
+sandbox and comes back as a plain float64 array (shape read from the reply, NaN
+and inf rejected). Whatever the student's code patches (numpy, the checks, IPython,
+ndarray subclasses), it patches it in its own sandbox only: the comparisons and
+the score are computed here. A crash, exit or hang costs only that class's points.
+
+The notebook's own hidden test cells still run (their output is the student's
+feedback); where their score differs from the trusted one, the student is flagged
+for the instructor as possible tampering, with both scores as evidence.
+"""
+
+import base64
+import contextlib
+import io
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import sandbox
+from .course import ROOT
+
+
+def _checks_module(assignment):
+    """The assignment's checks module, imported from the repository (trusted code)."""
+    for path in (ROOT, ROOT / "checks"):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    import importlib
+
+    return importlib.import_module(f"{assignment.split('_')[0]}_checks")
+
+
+def trusted_table(assignment):
+    """{test cell id: (answer cell id, check function, class name)} or {} when none."""
+    try:
+        module = _checks_module(assignment)
+    except ImportError:
+        return {}
+    return getattr(module, "TRUSTED", {})
+
+
+def encode(value):
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    array = np.asarray(value, dtype="<f8")
+    return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+
+
+def decode(value, what="the returned value"):
+    """A plain float64 ndarray from a reply, or None; anything odd is the student's error."""
+    from scoring import StudentError
+
+    if value is None:
+        return None
+    try:
+        shape = [int(n) for n in value["shape"]]
+        data = np.frombuffer(base64.b64decode(value["data"], validate=True), dtype="<f8")
+        if any(n < 0 for n in shape) or int(np.prod(shape)) != data.size:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise StudentError(f"{what} could not be read as an array of numbers") from None
+    array = data.reshape(shape).astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise StudentError(f"{what} contains NaN or inf values")
+    return array
+
+
+class Session:
+    """One sandbox running one answer cell, driven request by request."""
+
+    def __init__(self, folder, limits, unsafe, source):
+        from scoring import StudentError
+
+        self.worker = sandbox.Worker(folder, limits, unsafe, objects=True)
+        self.dead, self.output = None, []
+        self._error = StudentError
+        self.ask({"op": "define", "source": source}, what="your answer cell")
+
+    def ask(self, message, what="the call"):
+        if self.dead:
+            raise self._error(self.dead)
+        try:
+            reply = self.worker.request(message, self.worker.limits.cell_timeout)
+        except sandbox.WorkerDied as death:
+            self.dead = death.reason
+            raise self._error(death.reason) from None
+        if isinstance(reply.get("output"), str) and reply["output"]:
+            self.output.append(reply["output"][:10_000])
+        if "error" in reply:
+            error = AttributeError if reply.get("missing") else self._error
+            prefix = "" if what == "the call" else f"{what} "
+            raise error(prefix + str(reply["error"])[:500])
+        return reply
+
+    def close(self):
+        self.worker.close()
+
+
+class RemoteClass:
+    """Stands for a student's class: calling it makes an object in the sandbox."""
+
+    def __init__(self, session, name):
+        self._session, self.__name__ = session, name
+
+    def __call__(self, *args):
+        reply = self._session.ask({"op": "new", "cls": self.__name__, "args": [encode(a) for a in args]})
+        return RemoteObject(self._session, reply.get("handle"), self.__name__)
+
+
+class RemoteObject:
+    """Stands for one object of a student's class; attributes and methods cross to the sandbox."""
+
+    _METHODS = {"forward", "backward", "step", "__call__"}
+
+    def __init__(self, session, handle, name):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, name):
+        if name.startswith("_") and name != "__call__":
+            raise AttributeError(name)
+        if name in self._METHODS:
+            return self._method(name)
+        reply = self._session.ask({"op": "get", "handle": self._handle, "name": name})
+        return decode(reply.get("value"), what=f"{self._name}.{name}")
+
+    def __setattr__(self, name, value):
+        self._session.ask({"op": "set", "handle": self._handle, "name": name, "value": encode(value)})
+
+    def __call__(self, *args):
+        return self._method("__call__")(*args)
+
+    def _method(self, name):
+        def call(*args):
+            reply = self._session.ask({"op": "call", "handle": self._handle, "name": name,
+                                       "args": [encode(a) for a in args]})
+            return decode(reply.get("value"), what=f"{self._name}.{name}")
+
+        return call
+
+
+def trusted_scores(assignment, answers, points, seeds, limits, unsafe=False):
+    """Run every trusted check of one student; {test cell: (score, report text, student output)}.
+
+    Args:
+        answers: {answer cell id: the student's source}.
+        points: {test cell id: max points}.
+        seeds: {test cell id: the seed its hidden test cell uses}.
+    """
+    table = trusted_table(assignment)  # puts checks/ on sys.path first
+    import scoring
+
+    results = {}
+    source_folder = ROOT / "source" / assignment
+    for test_id, (answer_id, check, class_name) in table.items():
+        if test_id not in points:
+            continue
+        with tempfile.TemporaryDirectory(prefix="trusted-") as folder:
+            for path in source_folder.iterdir():
+                if path.is_file() and path.suffix == ".py":
+                    shutil.copy(path, Path(folder) / path.name)
+            report = io.StringIO()
+            session = None
+            with contextlib.redirect_stdout(report):
+                try:
+                    source = answers.get(answer_id)
+                    if source is None:
+                        raise scoring.StudentError(f"the answer cell {answer_id!r} is missing")
+                    session = Session(folder, limits, unsafe, source)
+                    cls = RemoteClass(session, class_name)
+                except scoring.StudentError as error:
+                    cls = _Broken(str(error))
+                try:
+                    score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0))
+                finally:
+                    if session is not None:
+                        session.close()
+            output = "".join(session.output) if session is not None else ""
+            results[test_id] = (float(score), report.getvalue(), output)
+    return results
+
+
+class _Broken:
+    """A class that could not be defined: every use raises the reason."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __call__(self, *args):
+        from scoring import StudentError
+
+        raise StudentError(self.reason)
+
+
+def seed_of(source):
+    """The `seed=` a hidden test cell passes to its check, or 0."""
+    match = re.search(r"seed\s*=\s*(\d+)", source)
+    return int(match.group(1)) if match else 0
