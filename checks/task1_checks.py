@@ -16,7 +16,18 @@ import warnings
 
 import numpy as np
 
-from scoring import CheckFailed, Report, describe_exception, expect_array, expect_close, quiet, run_student
+from scoring import (
+    CheckFailed,
+    Report,
+    build_network,
+    describe_exception,
+    expect_array,
+    expect_close,
+    quiet,
+    run_student,
+    stable_sigmoid,
+    successful,
+)
 from utils import Module
 
 __all__ = [
@@ -38,10 +49,6 @@ def _rng(seed):
 def _sizes(rng, count, low=2, high=7):
     """`count` different ints in [low, high]: different sizes keep the shape hints unambiguous."""
     return [int(v) for v in rng.choice(np.arange(low, high + 1), size=count, replace=False)]
-
-
-def _sigmoid(z):
-    return np.exp(-np.logaddexp(0.0, -z))
 
 
 @contextlib.contextmanager
@@ -72,14 +79,6 @@ def _run_watched(function, *args):
         raise CheckFailed(describe_exception(error)) from error
     problems = sorted(set(events)) + sorted({str(w.message) for w in caught})
     return result, problems
-
-
-def _each(runs):
-    """Yield the successful runs; a failed run fails the part with its message."""
-    for run in runs:
-        if run[-1] is not None:
-            raise CheckFailed(run[-1])
-        yield run[:-1]
 
 
 # --------------------------------------------------------------------------- Linear
@@ -201,7 +200,7 @@ def check_linear(Linear, points=None, seed=0):
                     runs.append((None,) * 6 + (str(_forward_hint(failure, W, x)),))
 
     with report.part("forward returns W @ input + b for every sample, shape (m, out, 1)", weight=2):
-        for W, b, x, out, stale_W, stale_b in _each(runs):
+        for W, b, x, out, stale_W, stale_b in successful(runs):
             batch, n_out_, n_in_ = x.shape[0], W.shape[0], W.shape[1]
             hints = [(W @ x, "b is not added: z = W @ input + b")]
             if n_in_ == n_out_:
@@ -276,19 +275,19 @@ def check_sigmoid(Sigmoid, points=None, seed=0):
     large = _activation_runs(Sigmoid, [_LARGE])
 
     with report.part("returns 1 / (1 + exp(-z)) for every entry, shape of z", weight=1.5):
-        for z, a, _problems in _each(runs):
-            s = _sigmoid(z)
+        for z, a, _problems in successful(runs):
+            s = stable_sigmoid(z)
             hints = [
-                (_sigmoid(-z), "the sign of the exponent: sigmoid(z) = 1 / (1 + exp(-z))"),
+                (stable_sigmoid(-z), "the sign of the exponent: sigmoid(z) = 1 / (1 + exp(-z))"),
                 (np.tanh(z), "that is tanh(z); sigmoid(z) = 1 / (1 + exp(-z))"),
                 (s * (1 - s), "that is the derivative sigmoid(z) (1 - sigmoid(z)); forward returns sigmoid(z)"),
                 (1 / (1 + np.exp(-z) ** 2), "exp(-z) is squared"),
             ]
             expect_close("sigmoid(z)", a, s, hints)
     with report.part("numerically stable: correct, finite and no overflow at z = -800 and 800", weight=0.5):
-        for z, a, problems in _each(large):
+        for z, a, problems in successful(large):
             _fail_if_not_finite(a, z.shape, "sigmoid(z) contains NaN or inf for large |z|: " + _STABLE_SIGMOID)
-            expect_close("sigmoid(z) for large |z|", a, _sigmoid(z), atol=1e-12)
+            expect_close("sigmoid(z) for large |z|", a, stable_sigmoid(z), atol=1e-12)
             _expect_quiet("sigmoid(z)", problems, _STABLE_SIGMOID)
     return report.finish()
 
@@ -300,10 +299,10 @@ def check_tanh(Tanh, points=None, seed=0):
     runs = _activation_runs(Tanh, _random_inputs(rng, 2.0))
     large = _activation_runs(Tanh, [_LARGE])
     with report.part("returns tanh(z) for every entry, shape of z", weight=0.75):
-        for z, a, _problems in _each(runs):
+        for z, a, _problems in successful(runs):
             t = np.tanh(z)
             hints = [
-                (_sigmoid(z), "that is the sigmoid; tanh(z) = (e^z - e^-z) / (e^z + e^-z)"),
+                (stable_sigmoid(z), "that is the sigmoid; tanh(z) = (e^z - e^-z) / (e^z + e^-z)"),
                 (np.tanh(z / 2), "that is tanh(z / 2): the exponent must be 2z in (1 - e^(-2z)) / (1 + e^(-2z)), "
                                  "or use 2 sigmoid(2z) - 1"),
                 (np.sinh(z), "that is sinh(z): the denominator must be e^z + e^-z"),
@@ -312,7 +311,7 @@ def check_tanh(Tanh, points=None, seed=0):
             ]
             expect_close("tanh(z)", a, t, hints)
     with report.part("correct, finite and no overflow at z = -800 and 800", weight=0.25):
-        for z, a, problems in _each(large):
+        for z, a, problems in successful(large):
             _fail_if_not_finite(a, z.shape, "tanh(z) contains NaN or inf for large |z|: e^800 = inf and "
                                 "inf / inf is NaN. Use np.tanh, or exponentiate only -2|z|")
             expect_close("tanh(z) for large |z|", a, np.tanh(z), atol=1e-12)
@@ -328,7 +327,7 @@ def check_relu(ReLU, points=None, seed=0):
     inputs[0][::2, ::2] = 0.0  # exact zeros: the kink
     runs = _activation_runs(ReLU, inputs)
     with report.part("returns max(0, z) for every entry, shape of z", weight=1):
-        for z, a, _problems in _each(runs):
+        for z, a, _problems in successful(runs):
             m, n = z.shape[:2]
             expected = np.maximum(z, 0)
             hints = [
@@ -401,10 +400,10 @@ def check_mse_loss(MSELoss, points=None, seed=0):
     single = _loss_runs(MSELoss, [case(m1, 1), case(m2, 1)])
     multi = _loss_runs(MSELoss, [case(m3, n3), case(2, 5)])
     with report.part("one output: (y_hat - y)**2 per sample, shape (m, 1, 1)", weight=1):
-        for prediction, target, result, _problems in _each(single):
+        for prediction, target, result, _problems in successful(single):
             expect(prediction, target, result)
     with report.part("several outputs: mean over the n features of (y_hat - y)**2", weight=1):
-        for prediction, target, result, _problems in _each(multi):
+        for prediction, target, result, _problems in successful(multi):
             expect(prediction, target, result)
     return report.finish()
 
@@ -449,13 +448,13 @@ def check_bce_loss(BCELoss, points=None, seed=0):
     edge_y = np.array([0.0, 1.0, 0.0, 1.0, 1.0])[:, None, None]
     edge = _loss_runs(BCELoss, [(edge_p, edge_y)])
     with report.part("one output: -(y log p + (1 - y) log(1 - p)) per sample, shape (m, 1, 1)", weight=0.75):
-        for p, y, result, _problems in _each(single):
+        for p, y, result, _problems in successful(single):
             expect(p, y, result)
     with report.part("several outputs: mean over the n features", weight=0.5):
-        for p, y, result, _problems in _each(multi):
+        for p, y, result, _problems in successful(multi):
             expect(p, y, result)
     with report.part("safe at predictions of exactly 0 or 1 (no log(0))", weight=0.75):
-        for p, y, result, problems in _each(edge):
+        for p, y, result, problems in successful(edge):
             got = None if result is None else np.asarray(result, dtype=float)
             if got is None or got.shape != p.shape:
                 raise CheckFailed(f"expected shape {p.shape}, got {None if got is None else got.shape}")
@@ -553,14 +552,6 @@ def check_model(Model, points=None, seed=0):
 
 
 # ---------------------------------------------------------------- whole networks
-def _network(Model, layers):
-    """Build a Model from [(name, module), ...] with the student's Model.add_module."""
-    model = Model()
-    for name, module in layers:
-        model.add_module(module, name)
-    return model
-
-
 def check_network(classes, points=None, seed=0):
     """Whole networks of the student's classes on fixed W, b against a closed-form forward pass.
 
@@ -574,7 +565,7 @@ def check_network(classes, points=None, seed=0):
     report = Report("Whole network: forward pass", points)
     C = classes
     X, Y = dataset_circles(m=16, radius=0.7, noise=0.0, seed=seed)
-    activations = {"Tanh": np.tanh, "ReLU": lambda z: np.maximum(z, 0), "Sigmoid": _sigmoid}
+    activations = {"Tanh": np.tanh, "ReLU": lambda z: np.maximum(z, 0), "Sigmoid": stable_sigmoid}
 
     def build(sizes, hidden, output="Sigmoid"):
         """The student's network and the closed-form output, for the same W and b."""
@@ -587,7 +578,7 @@ def check_network(classes, points=None, seed=0):
             kind = output if last else hidden
             layers += [(f"Dense_{i}" + ("_out" if last else ""), layer), (f"{kind}_{i}", C[kind]())]
             a = activations[kind](W @ a + b)
-        return _network(C["Model"], layers), a
+        return build_network(C["Model"], layers), a
 
     with _global_random_state_kept():
         for label, sizes, hidden in [("2-3-4-5-1 network: Tanh hidden layers, Sigmoid output", [2, 3, 4, 5, 1], "Tanh"),

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from scoring import CheckFailed, Report, expect_close, run_student
+from scoring import CheckFailed, Report, expect_close, run_student, snapshot
 from utils import Module, parameters_of
 
 __all__ = [
@@ -47,13 +47,6 @@ TRAIN_BUDGET = {
 
 def _rng(seed):
     return np.random.default_rng(seed)
-
-
-def _snapshot(value):
-    try:
-        return np.array(value, dtype=float, copy=True) if value is not None else None
-    except (TypeError, ValueError):
-        return value
 
 
 # ------------------------------------------------------- reference implementations
@@ -133,7 +126,7 @@ def check_sgd(SGD, points=None, seed=0):
             try:
                 run_student(optimizer.step)
                 after = {
-                    name: (_snapshot(getattr(layer, "W", None)), _snapshot(getattr(layer, "b", None)))
+                    name: (snapshot(getattr(layer, "W", None)), snapshot(getattr(layer, "b", None)))
                     for name, layer in layers.items()
                 }
                 runs.append((before, grads, after, lr, previous_grads, None))

@@ -15,7 +15,17 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from scoring import CheckFailed, Report, expect_close, quiet, run_student
+from scoring import (
+    CheckFailed,
+    Report,
+    build_network,
+    expect_close,
+    quiet,
+    run_student,
+    snapshot,
+    stable_sigmoid,
+    successful,
+)
 from utils import Module, gradient_check
 
 __all__ = [
@@ -35,18 +45,6 @@ __all__ = [
 
 def _rng(seed):
     return np.random.default_rng(seed)
-
-
-def _snapshot(value):
-    """A copy of what the student stored, so that later calls cannot change it."""
-    try:
-        return np.array(value, dtype=float, copy=True) if value is not None else None
-    except (TypeError, ValueError):
-        return value
-
-
-def _sigmoid(z):
-    return np.exp(-np.logaddexp(0.0, -z))
 
 
 # --------------------------------------------------------------------------- Linear
@@ -76,8 +74,8 @@ def check_linear(Linear, points=None, seed=0):
             try:
                 run_student(layer.forward, run.X)
                 run.dx = run_student(layer.backward, run.dz)
-                run.dW = _snapshot(getattr(layer, "dW", None))
-                run.db = _snapshot(getattr(layer, "db", None))
+                run.dW = snapshot(getattr(layer, "dW", None))
+                run.db = snapshot(getattr(layer, "db", None))
             except CheckFailed as failure:
                 run.error = f"backward {failure}"
             runs.append(run)
@@ -166,13 +164,6 @@ def _activation_runs(Activation, rng, shapes, extra_inputs=()):
     return runs
 
 
-def _each(runs):
-    for run in runs:
-        if run[-1] is not None:
-            raise CheckFailed(run[-1])
-        yield run[:-1]
-
-
 def check_sigmoid(Sigmoid, points=None, seed=0):
     """Sigmoid.backward returns da * a * (1 - a) with a = sigmoid(z)."""
     rng = _rng(seed)
@@ -182,20 +173,20 @@ def check_sigmoid(Sigmoid, points=None, seed=0):
     stable = _activation_runs(Sigmoid, rng, [], extra_inputs=[large])
 
     with report.part("returns da * a * (1 - a), where a = sigmoid(z)", weight=2):
-        for z, da, result in _each(runs):
-            a = _sigmoid(z)
+        for z, da, result in successful(runs):
+            a = stable_sigmoid(z)
             hints = [
                 (da * z * (1 - z), "sigmoid derivative computed from the input z instead of the "
                  "output a = sigmoid(z): use a * (1 - a)"),
                 (a * (1 - a), "upstream gradient da not multiplied in"),
                 (da * a, "the factor (1 - a) is missing"),
                 (-da * a * (1 - a), "the sign is flipped"),
-                (da * _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid applied twice: a is already sigmoid(z)"),
+                (da * stable_sigmoid(a) * (1 - stable_sigmoid(a)), "sigmoid applied twice: a is already sigmoid(z)"),
             ]
             expect_close("the returned gradient", result, da * a * (1 - a), hints)
     with report.part("finite for large |z| (z = +-800)", weight=0.5):
-        for z, da, result in _each(stable):
-            a = _sigmoid(z)
+        for z, da, result in successful(stable):
+            a = stable_sigmoid(z)
             expect_close("the returned gradient", result, da * a * (1 - a), atol=1e-12)
     return report.finish()
 
@@ -206,7 +197,7 @@ def check_tanh(Tanh, points=None, seed=0):
     report = Report("Tanh.backward", points)
     runs = _activation_runs(Tanh, rng, [(5, 3, 1), (3, 2, 1)])
     with report.part("returns da * (1 - a**2), where a = tanh(z)", weight=2):
-        for z, da, result in _each(runs):
+        for z, da, result in successful(runs):
             a = np.tanh(z)
             hints = [
                 (da * (1 - z**2), "tanh derivative computed from the input z instead of the output "
@@ -228,7 +219,7 @@ def check_relu(ReLU, points=None, seed=0):
     with_kink[::2, ::2] = 0.0  # exact zeros: the kink
     runs = _activation_runs(ReLU, rng, [(5, 3, 1)], extra_inputs=[with_kink])
     with report.part("returns da * (z > 0)", weight=2):
-        for z, da, result in _each(runs):
+        for z, da, result in successful(runs):
             expected = da * (z > 0)
             kink = z == 0
             if result is not None and np.shape(result) == z.shape:
@@ -289,10 +280,10 @@ def check_mse_loss(MSELoss, points=None, seed=0):
     single = _loss_runs(MSELoss, [case(6, 1), case(1, 1)])
     multi = _loss_runs(MSELoss, [case(4, 3)])
     with report.part("per-sample derivative 2 (y_hat - y), one output", weight=2):
-        for prediction, target, result in _each(single):
+        for prediction, target, result in successful(single):
             expect(prediction, target, result)
     with report.part("several outputs: derivative of the mean over features, 2 (y_hat - y) / n", weight=1):
-        for prediction, target, result in _each(multi):
+        for prediction, target, result in successful(multi):
             expect(prediction, target, result)
     return report.finish()
 
@@ -332,13 +323,13 @@ def check_bce_loss(BCELoss, points=None, seed=0):
     edge_y = np.array([[[0.0]], [[1.0]], [[0.0]], [[1.0]]])
     edge = _loss_runs(BCELoss, [(edge_p, edge_y)])
     with report.part("per-sample derivative -y/p + (1 - y)/(1 - p), one output", weight=2):
-        for p, y, result in _each(single):
+        for p, y, result in successful(single):
             expect(p, y, result)
     with report.part("several outputs: derivative of the mean over features", weight=1):
-        for p, y, result in _each(multi):
+        for p, y, result in successful(multi):
             expect(p, y, result)
     with report.part("finite, with the right sign, at predictions of exactly 0 or 1 (clip p)", weight=1):
-        for p, _, result in _each(edge):
+        for p, _, result in successful(edge):
             with quiet():
                 got = np.asarray(result, dtype=float) if result is not None else None
             if got is None or got.shape != p.shape:
@@ -415,14 +406,6 @@ def check_model(Model, points=None, seed=0):
 
 
 # ---------------------------------------------------------------- whole networks
-def _network(Model, layers):
-    """Build a Model from [(name, module), ...] with the student's Model.add_module."""
-    model = Model()
-    for name, module in layers:
-        model.add_module(module, name)
-    return model
-
-
 def _gradient_difference(model, loss_fn, X, Y):
     with quiet():
         return gradient_check(model, loss_fn, X, Y, verbose=False)
@@ -449,16 +432,16 @@ def check_network(classes, points=None, seed=0):
         return layer
 
     networks = [
-        ("2-3-4-5-1, Tanh, Sigmoid, BCE", lambda: (_network(C["Model"], [
+        ("2-3-4-5-1, Tanh, Sigmoid, BCE", lambda: (build_network(C["Model"], [
             ("Dense_1", linear(2, 3)), ("Tanh_1", C["Tanh"]()),
             ("Dense_2", linear(3, 4)), ("Tanh_2", C["Tanh"]()),
             ("Dense_3", linear(4, 5)), ("Tanh_3", C["Tanh"]()),
             ("Dense_4_out", linear(5, 1)), ("Sigmoid", C["Sigmoid"]())]), C["BCELoss"](), X, Y)),
-        ("2-8-8-1, ReLU, Sigmoid, MSE", lambda: (_network(C["Model"], [
+        ("2-8-8-1, ReLU, Sigmoid, MSE", lambda: (build_network(C["Model"], [
             ("Dense_1", linear(2, 8)), ("ReLU_1", C["ReLU"]()),
             ("Dense_2", linear(8, 8)), ("ReLU_2", C["ReLU"]()),
             ("Dense_3_out", linear(8, 1)), ("Sigmoid", C["Sigmoid"]())]), C["MSELoss"](), X, Y)),
-        ("3-5-2, Sigmoid hidden layer, two outputs, MSE", lambda: (_network(C["Model"], [
+        ("3-5-2, Sigmoid hidden layer, two outputs, MSE", lambda: (build_network(C["Model"], [
             ("Dense_1", linear(3, 5)), ("Sigmoid_1", C["Sigmoid"]()),
             ("Dense_2_out", linear(5, 2))]), C["MSELoss"](),
             rng.standard_normal((6, 3, 1)), rng.standard_normal((6, 2, 1)))),
@@ -527,7 +510,7 @@ def mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model, seed=0):
             layers.append((name, layer))
             layers.append((f"ReLU_{i}" if i < len(sizes) - 1 else "Sigmoid",
                            ReLU() if i < len(sizes) - 1 else Sigmoid()))
-        networks[key] = (_network(Model, layers), BCELoss(), X, Y)
+        networks[key] = (build_network(Model, layers), BCELoss(), X, Y)
     return networks
 
 
@@ -555,3 +538,15 @@ def check_suspects(suspects, points=None):
             if answer.strip() != expected:
                 raise CheckFailed(f"{answer!r} is not the parameter whose gradient is wrong")
     return report.finish()
+
+
+# The class-alone checks the grader also runs itself, against the answer cell alone in
+# its own sandbox (autograder/trusted.py): test cell -> (answer cell, check, class name).
+TRUSTED = {
+    "test_linear": ("linear", check_linear, "Linear"),
+    "test_sigmoid": ("sigmoid", check_sigmoid, "Sigmoid"),
+    "test_tanh": ("tanh", check_tanh, "Tanh"),
+    "test_relu": ("relu", check_relu, "ReLU"),
+    "test_mse_loss": ("mse_loss", check_mse_loss, "MSELoss"),
+    "test_bce_loss": ("bce_loss", check_bce_loss, "BCELoss"),
+}
