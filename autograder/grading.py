@@ -103,10 +103,6 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
             f"submissions folder {submissions} does not exist; expected "
             f"<student>/{assignment}/*.ipynb inside it"
         )
-    try:
-        sandbox.check_available(unsafe=unsafe_no_sandbox)
-    except sandbox.SandboxUnavailable as error:
-        raise GradingError(str(error)) from None
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     out.mkdir(parents=True, exist_ok=True)
     if not students:
@@ -117,6 +113,11 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     overrides = _workspace_overrides(workspace)
     config = nbgrader_config(**overrides)
     limits = limits or sandbox.Limits.from_config(config)
+    try:
+        sandbox.check_available(unsafe=unsafe_no_sandbox)
+        sandbox.self_test(limits, unsafe=unsafe_no_sandbox)
+    except sandbox.SandboxUnavailable as error:
+        raise GradingError(str(error)) from None
     gradebook_url = config.CourseDirectory.db_url if "db_url" in config.CourseDirectory else _default_db()
     release_tmp, release = temporary_release(assignment, db_url=gradebook_url)
     try:

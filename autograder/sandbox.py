@@ -81,6 +81,27 @@ def check_available(unsafe=False):
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here: {probe.stderr.decode()[:300]}")
 
 
+def self_test(limits, unsafe=False):
+    """Run `6 * 7` through a real sandboxed runner; raise SandboxUnavailable unless it says 42.
+
+    Without this, a sandbox that cannot start Python (a missing mount, say) would score
+    every student 0 instead of stopping the grading with a clear message.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sandbox-self-test-") as folder:
+        worker = Worker(folder, limits, unsafe)
+        try:
+            outputs = worker.run("6 * 7", timeout=max(limits.cell_timeout, 60))
+        except WorkerDied as death:
+            raise SandboxUnavailable(f"the sandbox cannot run Python here: {death.reason}") from None
+        finally:
+            worker.close()
+    values = [o.get("data", {}).get("text/plain") for o in outputs if o.get("output_type") == "execute_result"]
+    if values != ["42"]:
+        raise SandboxUnavailable(f"the sandbox's Python does not work as expected: {outputs!r:.300}")
+
+
 def _isolation_flags():
     return ["--unshare-all", "--die-with-parent", "--new-session"]
 
@@ -127,8 +148,10 @@ class Worker:
         if unsafe:
             command, cwd, full_env = runner, str(workdir), {**os.environ, **env}
         else:
-            command = [bwrap_path(), *_isolation_flags(), *_python_mounts(),
-                       "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            # /tmp first: the environment may live below it (a clone in /tmp), and a later
+            # tmpfs would hide it.
+            command = [bwrap_path(), *_isolation_flags(), "--tmpfs", "/tmp", *_python_mounts(),
+                       "--proc", "/proc", "--dev", "/dev",
                        "--ro-bind", str(RUNNER), "/opt/runner.py",
                        "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
             for key, value in env.items():
