@@ -607,8 +607,8 @@ def format_table(assignment, results):
         cells = []
         for column, name in zip(columns, short, strict=True):
             item = scores.get(column)
-            cells.append(f"{(f'{item.score:g}' if item else '-'):>{max(len(name), 5)}}")
-        lines.append(f"{r.student:<{width}} " + " ".join(cells) + f"   {r.score:g}/{r.max_score:g}")
+            cells.append(f"{(f'{item.score:.4g}' if item else '-'):>{max(len(name), 5)}}")
+        lines.append(f"{r.student:<{width}} " + " ".join(cells) + f"   {r.score:.4g}/{r.max_score:g}")
         if r.reason:
             lines.append(f"{'':<{width}}   ! {r.reason}")
     return "\n".join(lines)
