@@ -549,4 +549,5 @@ TRUSTED = {
     "test_relu": ("relu", check_relu, "ReLU"),
     "test_mse_loss": ("mse_loss", check_mse_loss, "MSELoss"),
     "test_bce_loss": ("bce_loss", check_bce_loss, "BCELoss"),
+    "test_model": ("model", check_model, "Model"),
 }

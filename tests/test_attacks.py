@@ -22,6 +22,7 @@ WHOLE_NETWORK = "test_model_"
 pytestmark = pytest.mark.xdist_group("attacks")
 
 WRONG_LINEAR = read_answers(BANK / ASSIGNMENT / "bugs" / "linear_dW_summed")["linear"]
+WRONG_MODEL = read_answers(BANK / ASSIGNMENT / "bugs" / "model_forward_order")["model"]
 
 def reference_answer(grade_id):
     import nbformat
@@ -53,6 +54,10 @@ ATTACKS = {
                                 "scoring.expect_close = lambda *a, **k: None\n"
                                 "task2_checks.expect_close = lambda *a, **k: None", WRONG_LINEAR),
                      ["test_linear"]),
+    "model_checks_patch": (with_lines("model", "import task2_checks, scoring\n"
+                                      "task2_checks.check_model = lambda *a, **k: 2.0\n"
+                                      "scoring.Report.finish = lambda self: float(self.points or 0)",
+                                      WRONG_MODEL), ["test_model"]),
     "utils_patch": (with_lines("linear", "import utils\nutils.gradient_check = lambda *a, **k: 0.0",
                                WRONG_LINEAR), ["test_linear"]),
     "fake_ndarray": ({"linear": WRONG_LINEAR.replace(
@@ -175,6 +180,7 @@ def test_attack_gains_nothing_and_costs_only_its_class(attacked, name):
 def test_tampering_is_flagged_with_evidence(attacked):
     results, tmp = attacked
     assert results["checks_patch"].flags, "patching the checks was not flagged"
+    assert any(cell == "test_model" for cell, _, _ in results["model_checks_patch"].flags)
     assert "checks_patch" in (tmp / "out" / "flags.csv").read_text()
     assert not results["honest"].flags and not results["honest_wrong_linear"].flags
 
