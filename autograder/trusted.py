@@ -40,7 +40,11 @@ def _checks_module(assignment):
 
 
 def trusted_table(assignment):
-    """{test cell id: (answer cell id, check function, class name)} or {} when none."""
+    """{test cell id: (answer cell id(s), check function, class name(s))} or {} when none.
+
+    With tuples, the cells are defined together in one sandbox and the check gets a
+    dict {class name: stand-in class} (whole-network checks).
+    """
     try:
         module = _checks_module(assignment)
     except ImportError:
@@ -198,14 +202,17 @@ def trusted_scores(assignment, answers, points, seeds, limits, unsafe=False):
             report = io.StringIO()
             session = None
             with contextlib.redirect_stdout(report):
+                ids = answer_id if isinstance(answer_id, tuple) else (answer_id,)
+                names = class_name if isinstance(class_name, tuple) else (class_name,)
                 try:
-                    source = answers.get(answer_id)
-                    if source is None:
-                        raise scoring.StudentError(f"the answer cell {answer_id!r} is missing")
-                    session = Session(folder, limits, unsafe, source)
-                    cls = RemoteClass(session, class_name)
+                    missing = [a for a in ids if answers.get(a) is None]
+                    if missing:
+                        raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
+                    session = Session(folder, limits, unsafe, "\n\n".join(answers[a] for a in ids))
+                    classes = {name: RemoteClass(session, name) for name in names}
                 except scoring.StudentError as error:
-                    cls = _Broken(str(error))
+                    classes = {name: _Broken(str(error)) for name in names}
+                cls = classes if isinstance(class_name, tuple) else classes[class_name]
                 try:
                     score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0))
                 finally:

@@ -58,8 +58,9 @@ ATTACKS = {
                                       "task2_checks.check_model = lambda *a, **k: 2.0\n"
                                       "scoring.Report.finish = lambda self: float(self.points or 0)",
                                       WRONG_MODEL), ["test_model"]),
-    "utils_patch": (with_lines("linear", "import utils\nutils.gradient_check = lambda *a, **k: 0.0",
-                               WRONG_LINEAR), ["test_linear"]),
+    "utils_patch": (with_lines("linear", "import utils, task2_checks\nutils.gradient_check = lambda *a, **k: 0.0\n"
+                               "task2_checks._network_gradient_difference = lambda *a, **k: 0.0",
+                               WRONG_LINEAR), ["test_linear", "test_model_network"]),
     "fake_ndarray": ({"linear": WRONG_LINEAR.replace(
         "        return self.W.T @ dz",
         "        class Liar(np.ndarray):\n"
@@ -181,6 +182,7 @@ def test_tampering_is_flagged_with_evidence(attacked):
     results, tmp = attacked
     assert results["checks_patch"].flags, "patching the checks was not flagged"
     assert any(cell == "test_model" for cell, _, _ in results["model_checks_patch"].flags)
+    assert any(cell == "test_model_network" for cell, _, _ in results["utils_patch"].flags)
     assert "checks_patch" in (tmp / "out" / "flags.csv").read_text()
     assert not results["honest"].flags and not results["honest_wrong_linear"].flags
 

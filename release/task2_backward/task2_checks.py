@@ -411,6 +411,37 @@ def _gradient_difference(model, loss_fn, X, Y):
         return gradient_check(model, loss_fn, X, Y, verbose=False)
 
 
+def _network_gradient_difference(model, loss_fn, X, Y, layers, epsilon=1e-6):
+    """gradient_check's relative difference over `layers`, through the public API only.
+
+    Reads W, b, dW, db and calls forward/backward, so it works the same on the
+    student's objects in the notebook and on the grader's stand-ins for them.
+    """
+    prediction = model.forward(X)
+    model.backward(loss_fn.backward(prediction, Y))
+    analytic, numeric = [], []
+    for layer in layers:
+        for attr in ("W", "b"):
+            value = np.array(getattr(layer, attr), dtype=float)
+            grad = getattr(layer, "d" + attr, None)
+            if grad is None or np.shape(grad) != value.shape:
+                grad = np.zeros_like(value)  # missing or misshapen: counts as wrong
+            estimate = np.zeros_like(value)
+            for index in np.ndindex(value.shape):
+                for sign in (1.0, -1.0):
+                    shifted = value.copy()
+                    shifted[index] += sign * epsilon
+                    setattr(layer, attr, shifted)
+                    estimate[index] += sign * float(np.mean(loss_fn.forward(model.forward(X), Y)))
+                estimate[index] /= 2 * epsilon
+            setattr(layer, attr, value)
+            analytic.append(np.asarray(grad, dtype=float).ravel())
+            numeric.append(estimate.ravel())
+    a, n = np.concatenate(analytic), np.concatenate(numeric)
+    denominator = np.linalg.norm(a) + np.linalg.norm(n)
+    return 0.0 if denominator == 0 else float(np.linalg.norm(a - n) / denominator)
+
+
 def check_network(classes, points=None, seed=0):
     """Whole networks built from the student's classes pass gradient_check.
 
@@ -425,10 +456,13 @@ def check_network(classes, points=None, seed=0):
     C = classes
     X, Y = dataset_circles(m=32, radius=0.7, noise=0.0, seed=seed)
 
+    layers = []  # the Linear layers of the network being built, for the gradient check
+
     def linear(n_in, n_out):
         layer = C["Linear"](n_in, n_out)
         layer.W = rng.standard_normal((n_out, n_in))
         layer.b = rng.standard_normal((n_out, 1)) * 0.1
+        layers.append(layer)
         return layer
 
     networks = [
@@ -448,8 +482,9 @@ def check_network(classes, points=None, seed=0):
     ]
     for label, build in networks:
         with report.part(label, weight=1):
+            del layers[:]
             model, loss_fn, inputs, targets = run_student(build)
-            difference = run_student(_gradient_difference, model, loss_fn, inputs, targets)
+            difference = run_student(_network_gradient_difference, model, loss_fn, inputs, targets, list(layers))
             if not difference < 1e-6:
                 raise CheckFailed(f"gradient_check difference = {difference:.3g} (must be < 1e-6)")
     return report.finish()
@@ -540,8 +575,8 @@ def check_suspects(suspects, points=None):
     return report.finish()
 
 
-# The class-alone checks the grader also runs itself, against the answer cell alone in
-# its own sandbox (autograder/trusted.py): test cell -> (answer cell, check, class name).
+# The checks the grader also runs itself, against the answer cells alone in their own
+# sandbox (autograder/trusted.py): test cell -> (answer cell(s), check, class name(s)).
 TRUSTED = {
     "test_linear": ("linear", check_linear, "Linear"),
     "test_sigmoid": ("sigmoid", check_sigmoid, "Sigmoid"),
@@ -550,4 +585,7 @@ TRUSTED = {
     "test_mse_loss": ("mse_loss", check_mse_loss, "MSELoss"),
     "test_bce_loss": ("bce_loss", check_bce_loss, "BCELoss"),
     "test_model": ("model", check_model, "Model"),
+    # Whole networks: every answer cell together in one sandbox, the classes passed as a dict.
+    "test_model_network": (("linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"), check_network,
+                           ("Linear", "Sigmoid", "Tanh", "ReLU", "MSELoss", "BCELoss", "Model")),
 }
