@@ -15,6 +15,8 @@ their arrays and calls their methods, answering with plain float64 arrays only:
     {"op": "set", "handle": 1, "name": "W", "value": ARRAY}  -> {"ok": true}
     {"op": "get", "handle": 1, "name": "dW"}                 -> {"value": ARRAY or null}
     {"op": "call", "handle": 1, "name": "backward", "args": [ARRAY]} -> {"value": ARRAY or null}
+    {"op": "losses", "model": 1, "loss": 2, "layer": 3, "attr": "W", "X": ARRAY, "Y": ARRAY,
+     "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
 
 where ARRAY is {"shape": [...], "data": base64 of little-endian float64}; a failure
 answers {"error": "<description>"}. Each reply is one JSON line on the file
@@ -208,6 +210,15 @@ def serve_objects(replies):
                     method = getattr(objects[request["handle"]], request["name"])
                     args = [_decode(a, objects, replies) for a in request.get("args", [])]
                     reply = {"value": _encode(method(*args))}
+                elif op == "losses":  # finite differences: many forward passes in one request
+                    model, loss = objects[request["model"]], objects[request["loss"]]
+                    layer, attr = objects[request["layer"]], request["attr"]
+                    X, Y = _decode(request["X"]), _decode(request["Y"])
+                    values = []
+                    for value in request["values"]:
+                        setattr(layer, attr, _decode(value))
+                        values.append(_encode(loss.forward(model.forward(X), Y)))
+                    reply = {"values": values}
                 else:
                     reply = {"error": f"unknown request {op!r}"}
         except AttributeError as error:

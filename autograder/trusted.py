@@ -170,6 +170,16 @@ class RemoteObject:
     def __call__(self, *args):
         return self._method("__call__")(*args)
 
+    def __course_losses__(self, loss_fn, X, Y, layer, attr, values):
+        """loss_fn.forward(self.forward(X), Y) with layer.attr set to each of `values`, in one request."""
+        reply = self._session.ask({"op": "losses", "model": self._handle, "loss": loss_fn._handle,
+                                   "layer": layer._handle, "attr": attr, "X": encode(X), "Y": encode(Y),
+                                   "values": [encode(v) for v in values]})
+        losses = reply.get("values")
+        if not isinstance(losses, list) or len(losses) != len(values):
+            raise self._session._error("the network's losses could not be read")
+        return [decode(loss, what="the loss") for loss in losses]
+
     def _method(self, name):
         def call(*args):
             reply = self._session.ask({"op": "call", "handle": self._handle, "name": name,

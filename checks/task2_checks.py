@@ -426,15 +426,24 @@ def _network_gradient_difference(model, loss_fn, X, Y, layers, epsilon=1e-6):
             grad = getattr(layer, "d" + attr, None)
             if grad is None or np.shape(grad) != value.shape:
                 grad = np.zeros_like(value)  # missing or misshapen: counts as wrong
-            estimate = np.zeros_like(value)
+            shifted = []  # value + eps and value - eps at every entry, in that order
             for index in np.ndindex(value.shape):
                 for sign in (1.0, -1.0):
-                    shifted = value.copy()
-                    shifted[index] += sign * epsilon
-                    setattr(layer, attr, shifted)
-                    estimate[index] += sign * float(np.mean(loss_fn.forward(model.forward(X), Y)))
-                estimate[index] /= 2 * epsilon
+                    copy = value.copy()
+                    copy[index] += sign * epsilon
+                    shifted.append(copy)
+            # The grader's stand-in for a model evaluates all of them in one round trip.
+            many = getattr(model, "__course_losses__", None)
+            if many is not None:
+                losses = many(loss_fn, X, Y, layer, attr, shifted)
+            else:
+                losses = []
+                for copy in shifted:
+                    setattr(layer, attr, copy)
+                    losses.append(loss_fn.forward(model.forward(X), Y))
             setattr(layer, attr, value)
+            means = np.array([float(np.mean(loss)) for loss in losses]).reshape(-1, 2)
+            estimate = ((means[:, 0] - means[:, 1]) / (2 * epsilon)).reshape(value.shape)
             analytic.append(np.asarray(grad, dtype=float).ravel())
             numeric.append(estimate.ravel())
     a, n = np.concatenate(analytic), np.concatenate(numeric)
