@@ -174,7 +174,7 @@ def nbgrader_config(**overrides):
     return config
 
 
-def _put_environment_on_path():
+def put_environment_on_path():
     """nbgrader's Gradebook runs the `alembic` command of this Python's environment."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
@@ -183,12 +183,18 @@ def _put_environment_on_path():
 
 def nbgrader_api(**overrides):
     """An `NbGraderAPI` on this course, configured by nbgrader_config.py plus overrides."""
-    _put_environment_on_path()
+    put_environment_on_path()
     from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
 
     config = nbgrader_config(**overrides)
-    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    return NbGraderAPI(coursedir=course_directory(config), config=config)
+
+
+def course_directory(config):
+    """nbgrader's CourseDirectory (paths, gradebook URL) for a config from `nbgrader_config`."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=config)
 
 
 def generate_release(assignment, release_dir=RELEASE, db_url=None):

@@ -31,7 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
-from .course import ROOT, SOURCE, assignments, nbgrader_api, nbgrader_config, temporary_release
+from .course import (
+    ROOT,
+    SOURCE,
+    assignments,
+    course_directory,
+    nbgrader_api,
+    nbgrader_config,
+    put_environment_on_path,
+    temporary_release,
+)
 
 FAIL_MARK = "\N{BALLOT X}"
 
@@ -118,7 +127,8 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         sandbox.self_test(limits, unsafe=unsafe_no_sandbox)
     except sandbox.SandboxUnavailable as error:
         raise GradingError(str(error)) from None
-    gradebook_url = config.CourseDirectory.db_url if "db_url" in config.CourseDirectory else _default_db()
+    coursedir = course_directory(config)
+    gradebook_url = coursedir.db_url
     release_tmp, release = temporary_release(assignment, db_url=gradebook_url)
     try:
         max_scores = _max_scores(assignment, gradebook_url)
@@ -136,7 +146,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     clock.lap("trusted checks (sandboxed)")
     for result in results:
         _score(result, max_scores, trusted.get(result.student, {}))
-    _save(assignment, results, overrides)
+    _save(assignment, results, coursedir)
     clock.lap("gradebook and graded notebooks")
     write_reports(assignment, results, out)
     flagged = [r for r in results if r.flags]
@@ -176,16 +186,10 @@ def _workspace_overrides(workspace):
     }
 
 
-def _default_db():
-    return f"sqlite:///{ROOT / 'gradebook.db'}"
-
-
 def _gradebook(url):
     from nbgrader.api import Gradebook
 
-    from .course import _put_environment_on_path
-
-    _put_environment_on_path()
+    put_environment_on_path()
     return Gradebook(url)
 
 
@@ -498,7 +502,7 @@ def _score(result, max_scores, trusted):
 
 
 # ------------------------------------------------------------------ saving
-def _save(assignment, results, overrides):
+def _save(assignment, results, coursedir):
     """Scores into the gradebook and graded notebooks into autograded/, for students graded now.
 
     A student none of whose notebooks could be read keeps whatever the gradebook
@@ -506,8 +510,6 @@ def _save(assignment, results, overrides):
     """
     import nbformat
 
-    api = nbgrader_api(**overrides)
-    coursedir = api.coursedir
     with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
         # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
         warnings.simplefilter("ignore", category=Warning)
