@@ -103,7 +103,10 @@ def self_test(limits, unsafe=False):
 
 
 def _isolation_flags():
-    return ["--unshare-all", "--die-with-parent", "--new-session"]
+    # --cap-drop ALL matters when the grader runs as root: bubblewrap then keeps every
+    # capability inside the sandbox's user namespace, and student code could remount
+    # the read-only environment read-write (tested by the attack bank's probe).
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
 
 
 def _python_mounts():

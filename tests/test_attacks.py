@@ -8,7 +8,9 @@ same wrong code without the trick is graded too, as the honest baseline.
 import json
 import socket
 import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +102,15 @@ try:
     seen["wrote_gradebook"] = True
 except OSError:
     seen["wrote_gradebook"] = False
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount(b"none", sys.prefix.encode(), None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND: read-write
+try:
+    open(os.path.join(sys.prefix, "tampered"), "w").write("tampered")
+    seen["wrote_environment"] = True
+except OSError:
+    seen["wrote_environment"] = False
+seen["capabilities"] = [line.split()[1] for line in open("/proc/self/status") if line.startswith("CapEff")][0]
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
     seen["network"] = True
@@ -193,7 +204,9 @@ def test_probe_sees_nothing_and_reaches_nothing(attacked, listener):
     text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
     seen = json.loads(text.split("PROBE", 1)[1].splitlines()[0])
     assert seen == {"source": False, "repo_utils": False, "other_student": False, "gradebook": False,
-                    "wrote_gradebook": False, "network": False}, seen
+                    "wrote_gradebook": False, "wrote_environment": False, "capabilities": "0000000000000000",
+                    "network": False}, seen
+    assert not (Path(sys.prefix) / "tampered").exists()
     assert listener[1] == [], "a submission reached the network"
     assert results["probe"].score == 22 and results["honest"].score == 22  # the gradebook was not touched
 
