@@ -24,9 +24,7 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +92,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         workspace: a folder for a separate gradebook.db, autograded/ and feedback/
             (the demo and the tests); default: the course's own, at the repository root.
         html_feedback: also render nbgrader's HTML feedback (about a second per student).
-        jobs: notebooks run at once (default: the number of cores).
+        jobs: students graded at once, each in its own warm sandbox (default: the number of cores).
         unsafe_no_sandbox: run student code without isolation (only where bubblewrap
             cannot work; never for a real class).
         limits: sandbox.Limits (default: `c.Sandbox` in nbgrader_config.py).
@@ -139,11 +137,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     finally:
         release_tmp.cleanup()
 
-    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
-        _execute_all(assignment, results, Path(scratch), limits, jobs, unsafe_no_sandbox, progress)
-    clock.lap("running notebooks (sandboxed)")
-    trusted = _trusted_all(assignment, results, max_scores, limits, jobs, unsafe_no_sandbox, progress)
-    clock.lap("trusted checks (sandboxed)")
+    trusted = _run_all(assignment, results, max_scores, limits, jobs, unsafe_no_sandbox, progress, clock)
     for result in results:
         _score(result, max_scores, trusted.get(result.student, {}))
     _save(assignment, results, coursedir)
@@ -168,9 +162,12 @@ class _Clock:
 
     def lap(self, name):
         now = self.now()
-        if self.timings is not None:
-            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.note(name, now - self.last)
         self.last = now
+
+    def note(self, name, seconds):
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
 
 
 # ------------------------------------------------------------------ set-up
@@ -349,36 +346,115 @@ def sanitize(notebook, source):
 
 
 # --------------------------------------------------------------- execution
-def _execute_all(assignment, results, scratch, limits, jobs, unsafe, progress):
-    """Run every screened notebook in its own sandbox, `jobs` at a time."""
+def _assignment_files(assignment):
+    """The course's files every run of the assignment gets (never the student's copies of them)."""
+    return sorted(p for p in (SOURCE / assignment).iterdir()
+                  if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith("."))
+
+
+@dataclass
+class _Task:
+    """What a grading worker needs for one student (plain data: it crosses to another process)."""
+
+    student: str
+    cells: dict  # notebook name -> [code cell sources]
+    answers: dict = None  # answer cell id -> source, for the trusted checks (None: no trusted checks)
+    points: dict = None
+    seeds: dict = None
+
+
+def _run_all(assignment, results, max_scores, limits, jobs, unsafe, progress, clock):
+    """Run every student's notebooks, then their trusted checks, in sandboxes, `jobs` students at once.
+
+    Each worker process owns one sandbox.Slot (a warm zygote) for the whole class.
+    Returns {student: trusted verdict}; the notebooks in `results` get their outputs.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     from tqdm.auto import tqdm
 
-    tasks = [(result, name) for result in results for name in result.notebooks]
+    from .trusted import seed_of, trusted_table
+
+    table = trusted_table(assignment)
+    tasks = []
+    for result in results:
+        if not result.notebooks:
+            continue
+        task = _Task(result.student, {name: [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+                                      for name, notebook in result.notebooks.items()})
+        if len(result.notebooks) == 1 and table:
+            (name, notebook), = result.notebooks.items()
+            task.answers, task.seeds = {}, {}
+            for cell in notebook.cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if meta.get("solution"):
+                    task.answers[meta["grade_id"]] = cell.source
+                if meta.get("grade_id") in table:
+                    task.seeds[meta["grade_id"]] = seed_of(cell.source)
+            task.points = {gid: max_scores[name][gid] for gid in table if gid in max_scores.get(name, {})}
+        tasks.append(task)
     if not tasks:
-        return
-    files = [p for p in (SOURCE / assignment).iterdir()
-             if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")]
-
-    def run(task):
-        result, name = task
-        folder = scratch / result.student / assignment
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in files:  # the course's files, never the student's copies of them
-            shutil.copy(path, folder / path.name)
-        notebook = result.notebooks[name]
-        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-        outputs = sandbox.execute_cells([cell.source for cell in code], folder, limits, unsafe)
-        for number, (cell, cell_outputs) in enumerate(zip(code, outputs, strict=True), start=1):
-            cell.outputs = [_clean_output(output, number) for output in cell_outputs if isinstance(output, dict)]
-            cell.execution_count = number
-        shutil.rmtree(folder, ignore_errors=True)
-
-    workers = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="notebook", disable=not progress)
-        for _ in pool.map(run, tasks):
+        return {}
+    by_student = {result.student: result for result in results}
+    trusted, seconds = {}, {"notebooks": 0.0, "trusted": 0.0}
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    context = multiprocessing.get_context("fork")  # the workers only run trusted code
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                             initargs=(assignment, _assignment_files(assignment), limits, unsafe)) as pool:
+        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="student", disable=not progress)
+        futures = [pool.submit(_grade_in_worker, task) for task in tasks]
+        for future in as_completed(futures):
+            student, outputs, verdict, spent = future.result()
+            for name, cell_outputs in outputs.items():
+                code = [cell for cell in by_student[student].notebooks[name].cells if cell.cell_type == "code"]
+                for number, (cell, produced) in enumerate(zip(code, cell_outputs, strict=True), start=1):
+                    cell.outputs = [_clean_output(output, number) for output in produced if isinstance(output, dict)]
+                    cell.execution_count = number
+            if verdict is not None:
+                trusted[student] = verdict
+            for phase, value in spent.items():
+                seconds[phase] += value
             bar.update()
         bar.close()
+    clock.lap(f"sandboxed runs ({workers} workers)")
+    clock.note("  of which notebooks (worker-seconds)", seconds["notebooks"])
+    clock.note("  of which trusted checks (worker-seconds)", seconds["trusted"])
+    return trusted
+
+
+_SLOT = None  # this worker process's sandbox (set by _worker_start)
+_ASSIGNMENT = None
+
+
+def _worker_start(assignment, files, limits, unsafe):
+    """In each worker process: one sandbox slot, closed when the process ends."""
+    from multiprocessing import util
+
+    global _SLOT, _ASSIGNMENT
+    _ASSIGNMENT = assignment
+    _SLOT = sandbox.Slot(files, limits, unsafe)
+    util.Finalize(_SLOT, _SLOT.close, exitpriority=10)
+
+
+def _grade_in_worker(task):
+    """Run one student's notebooks and trusted checks in this worker's slot."""
+    import time
+
+    from .trusted import trusted_scores
+
+    spent = {}
+    start = time.perf_counter()
+    outputs = {name: sandbox.execute_cells(sources, _SLOT) for name, sources in task.cells.items()}
+    spent["notebooks"] = time.perf_counter() - start
+    verdict = None
+    if task.answers is not None:
+        try:
+            verdict = trusted_scores(_ASSIGNMENT, task.answers, task.points, task.seeds, _SLOT)
+        except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
+            verdict = {"error": f"{type(error).__name__}: {error}"}
+    spent["trusted"] = time.perf_counter() - start - spent["notebooks"]
+    return task.student, outputs, verdict, spent
 
 
 def _clean_output(output, number):
@@ -398,54 +474,6 @@ def _clean_output(output, number):
         "error", ename=str(output.get("ename", "Error")), evalue=str(output.get("evalue", "")),
         traceback=[str(line) for line in output.get("traceback", [])][:50],
     )
-
-
-# ------------------------------------------------------------- trusted checks
-def _trusted_all(assignment, results, max_scores, limits, jobs, unsafe, progress):
-    """{student: {test cell: (score, report, output)}} from the trusted checks (trusted.py)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    from .trusted import seed_of, trusted_table
-
-    table = trusted_table(assignment)
-    tasks = []
-    for result in results:
-        if len(result.notebooks) != 1 or not table:
-            continue
-        (name, notebook), = result.notebooks.items()
-        answers, seeds = {}, {}
-        for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution"):
-                answers[meta["grade_id"]] = cell.source
-            if meta.get("grade_id") in table:
-                seeds[meta["grade_id"]] = seed_of(cell.source)
-        points = {gid: max_scores[name][gid] for gid in table if gid in max_scores.get(name, {})}
-        tasks.append((result.student, assignment, answers, points, seeds, limits, unsafe))
-    if not tasks:
-        return {}
-    scores = {}
-    context = multiprocessing.get_context("fork")  # the children only run trusted code
-    with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=context) as pool:
-        bar = tqdm(total=len(tasks), desc="trusted checks", unit="student", disable=not progress)
-        for student, verdict in pool.map(_trusted_task, tasks):
-            scores[student] = verdict
-            bar.update()
-        bar.close()
-    return scores
-
-
-def _trusted_task(task):
-    from .trusted import trusted_scores
-
-    student, assignment, answers, points, seeds, limits, unsafe = task
-    try:
-        return student, trusted_scores(assignment, answers, points, seeds, limits, unsafe)
-    except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
-        return student, {"error": f"{type(error).__name__}: {error}"}
 
 
 # ----------------------------------------------------------------- scoring

@@ -1,8 +1,19 @@
 """Runs a student's notebook cells, one request at a time, inside the sandbox.
 
-This file is the only course code that runs next to student code. It is started
-as `python -I runner.py` in the submission's scratch folder (see sandbox.py); it
-imports nothing of the course. Requests come as JSON lines on stdin:
+This file is the only grader code that runs next to student code. It is started as
+`python -I runner.py --zygote` in a scratch folder holding only the assignment's
+own files (see sandbox.py). The zygote imports numpy, IPython, matplotlib and the
+assignment's modules once, then forks a fresh child for every run it is asked
+for (one student's notebook, or one class of a trusted check) and relays that
+child's requests and replies. Between runs it kills every other process of the
+sandbox and empties /tmp, so nothing of one run survives into the next. Framing
+on its stdin/stdout: `C<json>` lines are for and from the child, `Z...` lines are
+the zygote's own (`Zfork cells|objects`, `Zend`; it answers `Z{"ready"|"forked"|
+"ended"|"exited": ...}`). The child cannot write `Z` lines: the zygote prefixes
+whatever it says with `C`, and the zygote is not dumpable, so its descriptors
+cannot be reached through /proc.
+
+A child serves one run's requests, as JSON lines:
 
     {"op": "run", "source": "<cell source>"}   -> {"outputs": [...nbformat v4 outputs...]}
 
@@ -19,10 +30,10 @@ their arrays and calls their methods, answering with plain float64 arrays only:
      "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
 
 where ARRAY is {"shape": [...], "data": base64 of little-endian float64}; a failure
-answers {"error": "<description>"}. Each reply is one JSON line on the file
-descriptor that was stdout when the runner started. Student code gets fresh stdout/stderr streams (captured per cell)
-and its own fd 1 and 2 point at /dev/null, so a stray write cannot break a reply.
-Nothing the runner says is trusted: the grader only reads outputs from it.
+answers {"error": "<description>"}. Each reply is one JSON line on the child's own
+reply pipe. Student code gets fresh stdout/stderr streams (captured per cell) and
+its fds 1 and 2 point at /dev/null, so a stray write cannot break a reply.
+Nothing a child says is trusted: the grader only reads outputs from it.
 """
 
 import json
@@ -59,11 +70,30 @@ def _shell():
             if gui not in (None, "inline"):
                 raise RuntimeError(f"the grader has no screen: %matplotlib {gui} is not available")
 
-    shell = Shell.instance(displayhook_class=QuietDisplayHook, colors="nocolor")
-    shell.history_manager.enabled = False
-    sys.path.insert(0, os.getcwd())  # like a kernel: the notebook's folder is importable
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database, no saving thread (the zygote forks)
+    shell = Shell.instance(config=config, displayhook_class=QuietDisplayHook, colors="nocolor")
+    if os.environ.get("RUNNER_DRAW_FIGURES", "1") != "1":
+        _figures_as_text(shell.display_formatter)
     return shell
+
+
+def _figures_as_text(formatter):
+    """Show a matplotlib figure as one line of text instead of drawing it (grading needs no pixels)."""
+    from matplotlib.figure import Figure
+
+    original = formatter.format
+
+    def format(obj, include=None, exclude=None):
+        if isinstance(obj, Figure):
+            width, height = obj.get_size_inches()
+            text = f"<Figure {width:g}x{height:g} in with {len(obj.axes)} Axes (not drawn while grading)>"
+            return {"text/plain": text}, {}
+        return original(obj, include=include, exclude=exclude)
+
+    formatter.format = format
 
 
 LIMIT = int(os.environ.get("RUNNER_OUTPUT_KB", "256")) * 1024
@@ -181,7 +211,8 @@ def serve_objects(replies):
 
     import numpy as np
 
-    sys.path.insert(0, os.getcwd())
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     import utils
 
     namespace = {"np": np, "numpy": np, "Module": utils.Module, "__name__": "__main__"}
@@ -261,12 +292,8 @@ def _restore_hooks(shell, pristine):
     sys.displayhook = pristine["displayhook"]
 
 
-def main():
-    replies = _protocol_stream()
-    if "--objects" in sys.argv:
-        serve_objects(replies)
-        return
-    shell = _shell()
+def serve_cells(shell, replies):
+    """Run notebook cells, one request at a time, in `shell`."""
     from IPython.utils.capture import capture_output
 
     pristine = _hooks(shell)
@@ -280,6 +307,257 @@ def main():
         outputs = _outputs(shell, captured, result)
         replies.write(json.dumps({"outputs": outputs}) + "\n")
         replies.flush()
+
+
+# ------------------------------------------------------------------ the zygote
+MAX_LINE = 40 * 2**20  # a child's reply longer than this ends the run
+
+
+def _warm_up():
+    """Import what every run needs, once: numpy, IPython, matplotlib (fonts, mathtext), the course."""
+    import glob
+
+    import numpy  # noqa: F401 - before the scratch folder is on sys.path: no shadowing
+
+    shell = _shell()
+    sys.path.insert(0, os.getcwd())  # like a kernel: the notebook's folder is importable
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    if "--cold" in sys.argv:  # the grader's self-test: Python and IPython are enough
+        return shell
+    try:
+        import matplotlib.pyplot as plt
+
+        shell.run_line_magic("matplotlib", "inline")
+        figure = plt.figure()
+        figure.gca().set_title(r"$\sigma(z)$")
+        figure.canvas.draw()  # loads the fonts and the mathtext parser before any fork
+        plt.close(figure)
+    except Exception:  # noqa: S110 - a course without matplotlib still runs
+        pass
+    for module in ("tqdm.auto", "IPython.display"):
+        try:
+            __import__(module)
+        except Exception:  # noqa: S112
+            continue
+    for path in sorted(glob.glob("*.py")):  # the assignment's own files (the grader copied them)
+        try:
+            __import__(path[:-3])
+        except BaseException:  # noqa: S112, B036 - a module that needs more than an import is imported later
+            continue
+    return shell
+
+
+def _prctl_not_dumpable():
+    """Children cannot open the zygote's descriptors or memory through /proc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come here
+    except (OSError, AttributeError):
+        pass
+
+
+def _descendants():
+    """Pids of every living descendant of this process (orphans are reparented here)."""
+    found, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    children = [int(n) for n in handle.read().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _kill_everything(contained):
+    """Kill every process of this run and reap it; return when none is left."""
+    import signal
+    import time
+
+    for _ in range(1000):
+        if contained:
+            try:
+                os.kill(-1, signal.SIGKILL)  # everything in the PID namespace except init and us
+            except ProcessLookupError:
+                pass
+        else:
+            for pid in _descendants():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no child left at all
+        time.sleep(0.002)
+
+
+def _empty(folder):
+    """Remove everything below `folder` (the run's /tmp), whatever its permissions."""
+    import shutil
+
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                for root, dirs, _ in os.walk(path):
+                    for d in dirs:
+                        os.chmod(os.path.join(root, d), 0o700)
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _status(status):
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1}
+
+
+class _Zygote:
+    def __init__(self, control_out, contained):
+        self.out, self.contained = control_out, contained
+        self.shell = _warm_up()
+        self.child = None  # (pid, write end of its stdin, read end of its replies)
+        self.pending = b""
+
+    def say(self, prefix, payload):
+        self.out.write(prefix + payload + b"\n")
+        self.out.flush()
+
+    def fork(self, mode):
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._become_child(mode, child_in, child_out)
+            finally:
+                os._exit(0)
+        os.close(child_in)
+        os.close(child_out)
+        self.child, self.pending = (pid, to_child, from_child), b""
+        self.say(b"Z", json.dumps({"forked": pid}).encode())
+
+    def _become_child(self, mode, child_in, child_out):
+        os.dup2(child_in, 0)
+        os.closerange(3, child_out)
+        os.closerange(child_out + 1, 4096)  # the zygote's control pipes are gone from here on
+        replies = os.fdopen(child_out, "w", buffering=1, encoding="utf-8")
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as the child
+        import numpy as np
+
+        np.random.seed()  # a fresh kernel would have fresh entropy too
+        if mode == "objects":
+            serve_objects(replies)
+        else:
+            serve_cells(self.shell, replies)
+
+    def end(self, word, status=None):
+        """Kill the run, every process it started and its files in /tmp; report how it ended."""
+        import signal
+
+        pid, to_child, from_child = self.child
+        self.child = None
+        if status is None:
+            try:
+                os.kill(pid, signal.SIGKILL)  # no effect on a child that already exited
+                status = os.waitpid(pid, 0)[1]
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        for fd in (to_child, from_child):
+            os.close(fd)
+        _kill_everything(self.contained)
+        for folder in ("/tmp", "/dev/shm") if self.contained else ():
+            if os.path.isdir(folder):
+                _empty(folder)
+        self.say(b"Z", json.dumps({word: _status(status) if status is not None else {"code": -1}}).encode())
+
+    def serve(self, control_in):
+        import select
+
+        buffer = b""
+        while True:
+            watched = [control_in] + ([self.child[2]] if self.child else [])
+            ready, _, _ = select.select(watched, [], [], 0.25 if self.child else None)
+            if self.child and not ready:
+                pid, status = os.waitpid(self.child[0], os.WNOHANG)
+                if pid:  # it exited while something it started still holds its pipe
+                    self.end("exited", status)
+                continue
+            if self.child and self.child[2] in ready:
+                chunk = os.read(self.child[2], 1 << 20)
+                if not chunk:
+                    self.end("exited")
+                    continue
+                self.pending += chunk
+                *lines, self.pending = self.pending.split(b"\n")
+                for line in lines:
+                    self.say(b"C", line)
+                if len(self.pending) > MAX_LINE:
+                    self.end("ended")
+            if control_in in ready:
+                chunk = os.read(control_in, 1 << 20)
+                if not chunk:
+                    return  # the grader is gone
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    self.handle(line)
+
+    def handle(self, line):
+        if line.startswith(b"C"):
+            if self.child:
+                try:
+                    os.write(self.child[1], line[1:] + b"\n")
+                except OSError:
+                    pass  # the child is gone; its end is reported when its pipe closes
+        elif line.startswith(b"Zfork "):
+            if self.child:
+                self.end("ended")
+            self.fork(line[6:].decode().strip())
+        elif line == b"Zend":
+            if self.child:
+                self.end("ended")
+            else:
+                self.say(b"Z", json.dumps({"ended": None}).encode())
+
+
+def zygote(control_out):
+    contained = "--contained" in sys.argv
+    _prctl_not_dumpable()
+    control_in = os.dup(0)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    server = _Zygote(control_out.buffer, contained)
+    server.say(b"Z", json.dumps({"ready": True}).encode())
+    server.serve(control_in)
+
+
+def main():
+    replies = _protocol_stream()
+    if "--zygote" in sys.argv:
+        zygote(replies)
+    elif "--objects" in sys.argv:
+        serve_objects(replies)
+    else:
+        shell = _shell()
+        sys.path.insert(0, os.getcwd())
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        serve_cells(shell, replies)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, fields
@@ -52,6 +53,7 @@ class Limits:
     max_processes: int = 64
     file_size_mb: int = 64
     output_kb: int = 256
+    draw_figures: bool = False
 
     @classmethod
     def from_config(cls, config):
@@ -87,16 +89,15 @@ def self_test(limits, unsafe=False):
     Without this, a sandbox that cannot start Python (a missing mount, say) would score
     every student 0 instead of stopping the grading with a clear message.
     """
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="sandbox-self-test-") as folder:
-        worker = Worker(folder, limits, unsafe)
-        try:
-            outputs = worker.run("6 * 7", timeout=max(limits.cell_timeout, 60))
-        except WorkerDied as death:
-            raise SandboxUnavailable(f"the sandbox cannot run Python here: {death.reason}") from None
-        finally:
-            worker.close()
+    slot = Slot([], limits, unsafe, warm=False)
+    try:
+        run = slot.start_run()
+        outputs = run.run("6 * 7", timeout=max(limits.cell_timeout, 60))
+        run.close()
+    except WorkerDied as death:
+        raise SandboxUnavailable(f"the sandbox cannot run Python here: {death.reason}") from None
+    finally:
+        slot.close()
     values = [o.get("data", {}).get("text/plain") for o in outputs if o.get("output_type") == "execute_result"]
     if values != ["42"]:
         raise SandboxUnavailable(f"the sandbox's Python does not work as expected: {outputs!r:.300}")
@@ -132,6 +133,7 @@ def _environment(limits):
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "RUNNER_OUTPUT_KB": str(limits.output_kb),
+        "RUNNER_DRAW_FIGURES": "1" if limits.draw_figures else "0",
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # older OpenBLAS builds need these here
         if name in os.environ:
@@ -139,54 +141,226 @@ def _environment(limits):
     return env
 
 
-class Worker:
-    """One sandboxed runner process serving cell-execution requests."""
+def _spawn(workdir, limits, unsafe, args):
+    """Start runner.py with `args` in a sandbox over `workdir`; return (process, cgroup)."""
+    cgroup = _make_cgroup(limits.max_processes)
+    env = _environment(limits)
+    runner = [sys.executable, "-I", str(RUNNER), *args]
+    if unsafe:
+        command, cwd, full_env = runner, str(workdir), {**os.environ, **env}
+    else:
+        # /tmp first: the environment may live below it (a clone in /tmp), and a later
+        # tmpfs would hide it.
+        command = [bwrap_path(), *_isolation_flags(), "--tmpfs", "/tmp", *_python_mounts(),
+                   "--proc", "/proc", "--dev", "/dev",
+                   "--ro-bind", str(RUNNER), "/opt/runner.py",
+                   "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
+        for key, value in env.items():
+            command += ["--setenv", key, value]
+        command += [sys.executable, "-I", "/opt/runner.py", *args, "--contained"]
+        cwd, full_env = None, {}
 
-    def __init__(self, workdir, limits, unsafe=False, objects=False):
-        self.limits = limits
-        self.cgroup = _make_cgroup(limits.max_processes)
-        env = _environment(limits)
-        mode = ["--objects"] if objects else []
-        runner = [sys.executable, "-I", str(RUNNER), *mode]
-        if unsafe:
-            command, cwd, full_env = runner, str(workdir), {**os.environ, **env}
-        else:
-            # /tmp first: the environment may live below it (a clone in /tmp), and a later
-            # tmpfs would hide it.
-            command = [bwrap_path(), *_isolation_flags(), "--tmpfs", "/tmp", *_python_mounts(),
-                       "--proc", "/proc", "--dev", "/dev",
-                       "--ro-bind", str(RUNNER), "/opt/runner.py",
-                       "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
-            for key, value in env.items():
-                command += ["--setenv", key, value]
-            command += [sys.executable, "-I", "/opt/runner.py", *mode]
-            cwd, full_env = None, {}
-        self.process = subprocess.Popen(
-            command, cwd=cwd, env=full_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=self._limit_child,
-        )
-
-    def _limit_child(self):
+    def limit_child():
         """In the child, before exec: rlimits and the pids cgroup."""
-        cpu = int(self.limits.cpu_seconds)
+        cpu = int(limits.cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        memory = self.limits.memory_mb * 2**20
+        memory = limits.memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        size = self.limits.file_size_mb * 2**20
+        size = limits.file_size_mb * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.cgroup is not None:
-            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        if cgroup is not None:
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
+    process = subprocess.Popen(
+        command, cwd=cwd, env=full_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=limit_child,
+    )
+    return process, cgroup
+
+
+def _reason(status, limits):
+    """Why a run ended, from the zygote's report {"signal": n} or {"code": n}."""
+    status = status if isinstance(status, dict) else {}
+    number = status.get("signal")
+    if isinstance(number, int):
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        if number == signal.SIGXCPU:
+            return f"the notebook used up its CPU time ({limits.cpu_seconds} s; {name})"
+        return f"the notebook process was killed by {name} (memory limit {limits.memory_mb} MB?)"
+    return f"the notebook process exited (exit code {status.get('code')}); did the code call exit()?"
+
+
+class Slot:
+    """A long-lived sandbox (the "zygote") in which runs happen one after another.
+
+    The zygote imports numpy, IPython, matplotlib and the assignment's modules once;
+    each run (`start_run`) is a fresh process forked from it, so a student's notebook
+    starts in milliseconds instead of seconds. Between runs the zygote kills every
+    process the run started and empties /tmp, and the grader empties the scratch
+    folder and copies the course's `files` back into it: nothing of one student is
+    left for the next. If the zygote itself stops answering (student code may kill
+    it; it runs as the same user), the whole sandbox is thrown away and a new one
+    started.
+    """
+
+    def __init__(self, files, limits, unsafe=False, warm=True):
+        self.files = [Path(p) for p in files]
+        self.limits, self.unsafe = limits, unsafe
+        self.arguments = ["--zygote"] if warm else ["--zygote", "--cold"]
+        self.folder = Path(tempfile.mkdtemp(prefix="sandbox-"))
+        self.process = self.cgroup = None
+        self.buffer = b""
+        self.starts = 0
+
+    # -- the zygote
+    def _start(self):
+        self._stop()
+        self._reset_folder()
+        self.process, self.cgroup = _spawn(self.folder, self.limits, self.unsafe, self.arguments)
+        self.starts += 1
+        self._expect("ready", timeout=max(120.0, self.limits.cell_timeout))
+
+    def _stop(self):
+        if self.process is not None:
+            if self.process.poll() is None:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for stream in (self.process.stdin, self.process.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        _remove_cgroup(self.cgroup)
+        self.process = self.cgroup = None
+        self.buffer = b""
+
+    def close(self):
+        """Kill the sandbox and everything in it; remove its folder."""
+        self._stop()
+        _empty(self.folder)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _reset_folder(self):
+        _empty(self.folder)
+        for path in self.files:
+            shutil.copy(path, self.folder / path.name)
+
+    # -- talking to it
+    def send(self, line):
+        try:
+            self.process.stdin.write(line + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, AttributeError):
+            self._stop()
+            raise WorkerDied(_GONE) from None
+
+    def read_line(self, timeout):
+        """One line from the zygote; raise WorkerDied on time-out, death or an oversized line."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerDied(f"the cell did not finish within {timeout:g} s (time limit)", timed_out=True)
+            ready, _, _ = select.select([self.process.stdout], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+            if not chunk:
+                self._stop()
+                raise WorkerDied(_GONE)
+            self.buffer += chunk
+            if len(self.buffer) > MAX_REPLY and b"\n" not in self.buffer:
+                self._stop()
+                raise WorkerDied("the cell produced more output than the grader accepts")
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+    def _expect(self, key, timeout):
+        """Skip to the zygote's next `Z{key: ...}` line (a dead run's late replies are dropped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.read_line(max(deadline - time.monotonic(), 0.001))
+            if line.startswith(b"Z"):
+                message = json.loads(line[1:])
+                if key in message:
+                    return message[key]
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    # -- runs
+    def start_run(self, mode="cells", keep_files=False):
+        """A fresh process forked from the zygote: `cells` runs notebook cells, `objects` serves trusted checks.
+
+        `keep_files` leaves the scratch folder as the previous run left it (replaying a
+        notebook after a crash); otherwise it holds only the course's files again.
+        """
+        for attempt in (1, 2):
+            try:
+                if not self.alive():
+                    self._start()
+                elif not keep_files:
+                    self._reset_folder()
+                self.send(f"Zfork {mode}".encode())
+                self._expect("forked", timeout=30)
+                return Run(self)
+            except WorkerDied:
+                self._stop()
+                if attempt == 2:
+                    raise
+
+    def end_run(self):
+        """Kill the current run and everything it started; wait until the zygote says it is done."""
+        if not self.alive():
+            return
+        try:
+            self.send(b"Zend")
+            self._expect("ended", timeout=15)
+        except WorkerDied:
+            self._stop()  # a zygote that cannot clean up is replaced, never trusted
+
+
+_GONE = "the sandbox stopped (did the code kill its own process or its parent?)"
+
+
+class Run:
+    """One forked process of a Slot, driven request by request (what a Worker was)."""
+
+    def __init__(self, slot):
+        self.slot, self.limits = slot, slot.limits
+        self.over = None  # why the run ended early, once it did
 
     def request(self, message, timeout):
         """Send one request; return the reply (a dict), or raise WorkerDied with the reason."""
+        if self.over:
+            raise WorkerDied(self.over)
         try:
-            self.process.stdin.write(json.dumps(message).encode() + b"\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise WorkerDied(self._death_reason()) from None
+            self.slot.send(b"C" + json.dumps(message).encode())
+            while True:
+                line = self.slot.read_line(timeout)
+                if line.startswith(b"C"):
+                    break
+                if line.startswith(b"Z"):
+                    report = json.loads(line[1:])
+                    if "exited" in report:
+                        raise WorkerDied(_reason(report["exited"], self.limits))
+        except WorkerDied as death:
+            self.over = death.reason
+            if death.timed_out:
+                self.slot.end_run()
+            raise
         try:
-            reply = json.loads(self._read_line(timeout))
+            reply = json.loads(line[1:])
             if not isinstance(reply, dict):
                 raise TypeError
         except (ValueError, TypeError):
@@ -200,56 +374,29 @@ class Worker:
             raise WorkerDied("the notebook process sent a reply the grader could not read")
         return outputs
 
-    def _read_line(self, timeout):
-        deadline = time.monotonic() + timeout
-        stream = self.process.stdout
-        chunks, size = [], 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WorkerDied(f"the cell did not finish within {timeout:g} s (time limit)", timed_out=True)
-            ready, _, _ = select.select([stream], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(stream.fileno(), 1 << 20)
-            if not chunk:
-                raise WorkerDied(self._death_reason())
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_REPLY:
-                raise WorkerDied("the cell produced more output than the grader accepts")
-            if chunk.endswith(b"\n"):
-                return b"".join(chunks).decode("utf-8", errors="replace")
-
-    def _death_reason(self):
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return "the notebook process stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
-            if -code == signal.SIGXCPU:
-                return f"the notebook used up its CPU time ({self.limits.cpu_seconds} s; {name})"
-            return f"the notebook process was killed by {name} (memory limit {self.limits.memory_mb} MB?)"
-        return f"the notebook process exited (exit code {code}); did the code call exit()?"
-
     def close(self):
-        """Kill the sandbox and everything it started."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if not self.over:
+            self.over = "the run was closed"
+            self.slot.end_run()
+
+
+def _empty(folder):
+    """Remove everything below `folder`, whatever permissions student code gave it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
         try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+            if path.is_dir() and not path.is_symlink():
+                for root, dirs, _ in os.walk(path):
+                    for name in dirs:
+                        os.chmod(os.path.join(root, name), 0o700)
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+        except OSError:
             pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        _remove_cgroup(self.cgroup)
 
 
 class WorkerDied(Exception):
@@ -291,16 +438,17 @@ def error_output(ename, message):
     return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
 
 
-def execute_cells(sources, workdir, limits, unsafe=False):
-    """Execute code cells in order in one sandbox; return one list of outputs per cell.
+def execute_cells(sources, slot):
+    """Execute code cells in order in one fresh run of `slot`; return one list of outputs per cell.
 
-    A cell that kills or hangs the sandbox gets an error output; a fresh sandbox then
+    A cell that kills or hangs its process gets an error output; a fresh run then
     replays the cells that ran before it (their outputs discarded) and goes on.
     """
+    limits = slot.limits
     results = [None] * len(sources)
     done = []  # indices of cells that ran, to replay after a restart
     start = time.monotonic()
-    worker = Worker(workdir, limits, unsafe)
+    run = slot.start_run("cells")
     try:
         index = 0
         while index < len(sources):
@@ -311,18 +459,18 @@ def execute_cells(sources, workdir, limits, unsafe=False):
                     results[rest] = [error_output("NotebookTimeout", message)]
                 break
             try:
-                results[index] = worker.run(sources[index], min(limits.cell_timeout, left))
+                results[index] = run.run(sources[index], min(limits.cell_timeout, left))
                 done.append(index)
             except WorkerDied as death:
                 results[index] = [error_output("CellTimeout" if death.timed_out else "KernelDied", death.reason)]
-                worker.close()
-                worker = Worker(workdir, limits, unsafe)
+                run.close()
+                run = slot.start_run("cells", keep_files=True)
                 try:
                     for previous in done:  # rebuild the state the next cells expect
-                        worker.run(sources[previous], min(limits.cell_timeout, max(left, 1)))
+                        run.run(sources[previous], min(limits.cell_timeout, max(left, 1)))
                 except WorkerDied:
                     pass  # the next cells will say what went wrong
             index += 1
     finally:
-        worker.close()
+        run.close()
     return results

@@ -1,10 +1,10 @@
 """The trusted verdict: each class is checked by the grader itself, never by student code.
 
 For every test cell an assignment lists in its checks module's `TRUSTED` table, the
-grader starts a fresh sandbox holding only that one answer cell's code (runner.py
-`--objects`), and runs the course's own check function here, in the grader's
-process, against stand-ins (`RemoteClass`) whose every method call crosses to the
-sandbox and comes back as a plain float64 array (shape read from the reply, NaN
+grader starts a fresh sandboxed process holding only that one answer cell's code (a
+run of the sandbox's zygote in `objects` mode, see runner.py), and runs the course's
+own check function here, in the grader's process, against stand-ins (`RemoteClass`)
+whose every method call crosses to the sandbox and comes back as a plain float64 array (shape read from the reply, NaN
 and inf rejected). Whatever the student's code patches (numpy, the checks, IPython,
 ndarray subclasses), it patches it in its own sandbox only: the comparisons and
 the score are computed here. A crash, exit or hang costs only that class's points.
@@ -18,10 +18,7 @@ import base64
 import contextlib
 import io
 import re
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
@@ -83,14 +80,18 @@ def decode(value, what="the returned value"):
 
 
 class Session:
-    """One sandbox running one answer cell, driven request by request."""
+    """One sandboxed process running one answer cell, driven request by request."""
 
-    def __init__(self, folder, limits, unsafe, source):
+    def __init__(self, slot, source):
         from scoring import StudentError
 
-        self.worker = sandbox.Worker(folder, limits, unsafe, objects=True)
         self.dead, self.output, self.callbacks = None, [], {}
         self._error = StudentError
+        try:
+            self.worker = slot.start_run("objects")
+        except sandbox.WorkerDied as death:
+            self.worker = None
+            raise StudentError(death.reason) from None
         self.ask({"op": "define", "source": source}, what="your answer cell")
 
     def register(self, module):
@@ -130,7 +131,8 @@ class Session:
             return {"error": str(error)[:300]}
 
     def close(self):
-        self.worker.close()
+        if self.worker is not None:
+            self.worker.close()
 
 
 class RemoteClass:
@@ -189,47 +191,43 @@ class RemoteObject:
         return call
 
 
-def trusted_scores(assignment, answers, points, seeds, limits, unsafe=False):
+def trusted_scores(assignment, answers, points, seeds, slot):
     """Run every trusted check of one student; {test cell: (score, report text, student output)}.
 
     Args:
         answers: {answer cell id: the student's source}.
         points: {test cell id: max points}.
         seeds: {test cell id: the seed its hidden test cell uses}.
+        slot: the sandbox.Slot whose fresh runs hold the student's answer cells.
     """
     table = trusted_table(assignment)  # puts checks/ on sys.path first
     import scoring
 
     results = {}
-    source_folder = ROOT / "source" / assignment
     for test_id, (answer_id, check, class_name) in table.items():
         if test_id not in points:
             continue
-        with tempfile.TemporaryDirectory(prefix="trusted-") as folder:
-            for path in source_folder.iterdir():
-                if path.is_file() and path.suffix == ".py":
-                    shutil.copy(path, Path(folder) / path.name)
-            report = io.StringIO()
-            session = None
-            with contextlib.redirect_stdout(report):
-                ids = answer_id if isinstance(answer_id, tuple) else (answer_id,)
-                names = class_name if isinstance(class_name, tuple) else (class_name,)
-                try:
-                    missing = [a for a in ids if answers.get(a) is None]
-                    if missing:
-                        raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
-                    session = Session(folder, limits, unsafe, "\n\n".join(answers[a] for a in ids))
-                    classes = {name: RemoteClass(session, name) for name in names}
-                except scoring.StudentError as error:
-                    classes = {name: _Broken(str(error)) for name in names}
-                cls = classes if isinstance(class_name, tuple) else classes[class_name]
-                try:
-                    score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0))
-                finally:
-                    if session is not None:
-                        session.close()
-            output = "".join(session.output) if session is not None else ""
-            results[test_id] = (float(score), report.getvalue(), output)
+        report = io.StringIO()
+        session = None
+        with contextlib.redirect_stdout(report):
+            ids = answer_id if isinstance(answer_id, tuple) else (answer_id,)
+            names = class_name if isinstance(class_name, tuple) else (class_name,)
+            try:
+                missing = [a for a in ids if answers.get(a) is None]
+                if missing:
+                    raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
+                session = Session(slot, "\n\n".join(answers[a] for a in ids))
+                classes = {name: RemoteClass(session, name) for name in names}
+            except scoring.StudentError as error:
+                classes = {name: _Broken(str(error)) for name in names}
+            cls = classes if isinstance(class_name, tuple) else classes[class_name]
+            try:
+                score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0))
+            finally:
+                if session is not None:
+                    session.close()
+        output = "".join(session.output) if session is not None else ""
+        results[test_id] = (float(score), report.getvalue(), output)
     return results
 
 
