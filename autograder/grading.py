@@ -147,7 +147,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
     if flagged:
         log(f"{len(flagged)} student(s) flagged for possible tampering: see {out / 'flags.csv'}")
     if html_feedback:
-        _html_feedback(assignment, results, out, overrides, reveal_hidden_tests)
+        _html_feedback(assignment, results, out, overrides, reveal_hidden_tests, jobs)
     clock.lap("reports and feedback")
     return results
 
@@ -361,6 +361,7 @@ class _Task:
     answers: dict = None  # answer cell id -> source, for the trusted checks (None: no trusted checks)
     points: dict = None
     seeds: dict = None
+    fetch: tuple = ()  # notebook variables the trusted checks read after the run
 
 
 def _run_all(assignment, results, max_scores, limits, jobs, unsafe, progress, clock):
@@ -374,9 +375,10 @@ def _run_all(assignment, results, max_scores, limits, jobs, unsafe, progress, cl
 
     from tqdm.auto import tqdm
 
-    from .trusted import seed_of, trusted_table
+    from .trusted import seed_of, trusted_table, trusted_values
 
-    table = trusted_table(assignment)
+    table = {**trusted_table(assignment), **trusted_values(assignment)}
+    fetch = sorted({variable for variable, _ in trusted_values(assignment).values()})
     tasks = []
     for result in results:
         if not result.notebooks:
@@ -385,7 +387,7 @@ def _run_all(assignment, results, max_scores, limits, jobs, unsafe, progress, cl
                                       for name, notebook in result.notebooks.items()})
         if len(result.notebooks) == 1 and table:
             (name, notebook), = result.notebooks.items()
-            task.answers, task.seeds = {}, {}
+            task.answers, task.seeds, task.fetch = {}, {}, fetch
             for cell in notebook.cells:
                 meta = cell.metadata.get("nbgrader", {})
                 if meta.get("solution"):
@@ -445,12 +447,13 @@ def _grade_in_worker(task):
 
     spent = {}
     start = time.perf_counter()
-    outputs = {name: sandbox.execute_cells(sources, _SLOT) for name, sources in task.cells.items()}
+    values = {}
+    outputs = {name: sandbox.execute_cells(sources, _SLOT, task.fetch, values) for name, sources in task.cells.items()}
     spent["notebooks"] = time.perf_counter() - start
     verdict = None
     if task.answers is not None:
         try:
-            verdict = trusted_scores(_ASSIGNMENT, task.answers, task.points, task.seeds, _SLOT)
+            verdict = trusted_scores(_ASSIGNMENT, task.answers, task.points, task.seeds, _SLOT, values)
         except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
             verdict = {"error": f"{type(error).__name__}: {error}"}
     spent["trusted"] = time.perf_counter() - start - spent["notebooks"]
@@ -603,20 +606,36 @@ def feedback_text(assignment, result):
     return "\n".join(lines) + "\n"
 
 
-def _html_feedback(assignment, results, out, overrides, reveal_hidden_tests):
-    """nbgrader's HTML feedback of each graded student, next to the text summary."""
-    graded = [r for r in results if r.notebooks]
+def _html_feedback(assignment, results, out, overrides, reveal_hidden_tests, jobs=None):
+    """nbgrader's HTML feedback of each graded student, next to the text summary (`jobs` at once)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    graded = [r.student for r in results if r.notebooks]
     if not graded:
         return
+    workers = min(jobs or os.cpu_count() or 1, len(graded))
+    chunks = [graded[i::workers] for i in range(workers)]
+    arguments = [(assignment, chunk, str(out), overrides, reveal_hidden_tests) for chunk in chunks]
+    if workers == 1:
+        list(map(_feedback_for, arguments))
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_feedback_for, arguments))
+
+
+def _feedback_for(arguments):
+    """Render the HTML feedback of some students (one nbgrader API per process)."""
+    assignment, students, out, overrides, reveal_hidden_tests = arguments
     preprocessors = ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
     if not reveal_hidden_tests:
         preprocessors.append("nbgrader.preprocessors.ClearHiddenTests")
     api = nbgrader_api(**overrides, **{"GenerateFeedback.preprocessors": preprocessors})
-    for result in graded:
-        api.generate_feedback(assignment, result.student, force=True)
-        source = Path(api.coursedir.format_path(api.coursedir.feedback_directory, result.student, assignment))
+    for student in students:
+        api.generate_feedback(assignment, student, force=True)
+        source = Path(api.coursedir.format_path(api.coursedir.feedback_directory, student, assignment))
         for html in source.glob("*.html"):
-            shutil.copy2(html, out / "feedback" / result.student / html.name)
+            shutil.copy2(html, Path(out) / "feedback" / student / html.name)
 
 
 def format_table(assignment, results):

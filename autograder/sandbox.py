@@ -438,11 +438,13 @@ def error_output(ename, message):
     return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
 
 
-def execute_cells(sources, slot):
+def execute_cells(sources, slot, fetch=(), values=None):
     """Execute code cells in order in one fresh run of `slot`; return one list of outputs per cell.
 
     A cell that kills or hangs its process gets an error output; a fresh run then
     replays the cells that ran before it (their outputs discarded) and goes on.
+    Afterwards, each variable named in `fetch` is put into the dict `values` as plain
+    data (None when it is missing or holds anything but JSON-like data).
     """
     limits = slot.limits
     results = [None] * len(sources)
@@ -471,6 +473,11 @@ def execute_cells(sources, slot):
                 except WorkerDied:
                     pass  # the next cells will say what went wrong
             index += 1
+        for name in fetch:
+            try:
+                values[name] = run.request({"op": "value", "name": name}, min(limits.cell_timeout, 30)).get("value")
+            except WorkerDied:
+                values[name] = None
     finally:
         run.close()
     return results

@@ -49,6 +49,16 @@ def trusted_table(assignment):
     return getattr(module, "TRUSTED", {})
 
 
+def trusted_values(assignment):
+    """{test cell id: (notebook variable, check)}: answers that are plain data (e.g. a dict of
+    names), read from the notebook after it ran and checked here; {} when none."""
+    try:
+        module = _checks_module(assignment)
+    except ImportError:
+        return {}
+    return getattr(module, "TRUSTED_VALUES", {})
+
+
 def encode(value, session=None):
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
@@ -183,15 +193,26 @@ class RemoteObject:
         return [decode(loss, what="the loss") for loss in losses]
 
     def _method(self, name):
-        def call(*args):
-            reply = self._session.ask({"op": "call", "handle": self._handle, "name": name,
-                                       "args": [encode(a, self._session) for a in args]})
-            return decode(reply.get("value"), what=f"{self._name}.{name}")
-
-        return call
+        return _RemoteMethod(self, name)
 
 
-def trusted_scores(assignment, answers, points, seeds, slot):
+class _RemoteMethod:
+    """A method of an object in the sandbox; after a call, `problems` lists the floating-point
+    events (overflow, invalid value, ...) NumPy met there, for checks that ask for quiet code."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name, self.problems = owner, name, []
+
+    def __call__(self, *args):
+        owner = self.owner
+        reply = owner._session.ask({"op": "call", "handle": owner._handle, "name": self.name,
+                                    "args": [encode(a, owner._session) for a in args]})
+        problems = reply.get("problems")
+        self.problems = [str(p)[:200] for p in problems[:10]] if isinstance(problems, list) else []
+        return decode(reply.get("value"), what=f"{owner._name}.{self.name}")
+
+
+def trusted_scores(assignment, answers, points, seeds, slot, values=None):
     """Run every trusted check of one student; {test cell: (score, report text, student output)}.
 
     Args:
@@ -199,6 +220,7 @@ def trusted_scores(assignment, answers, points, seeds, slot):
         points: {test cell id: max points}.
         seeds: {test cell id: the seed its hidden test cell uses}.
         slot: the sandbox.Slot whose fresh runs hold the student's answer cells.
+        values: {variable: plain data} read from the student's notebook after it ran.
     """
     table = trusted_table(assignment)  # puts checks/ on sys.path first
     import scoring
@@ -228,6 +250,13 @@ def trusted_scores(assignment, answers, points, seeds, slot):
                     session.close()
         output = "".join(session.output) if session is not None else ""
         results[test_id] = (float(score), report.getvalue(), output)
+    for test_id, (variable, check) in trusted_values(assignment).items():
+        if test_id not in points:
+            continue
+        report = io.StringIO()
+        with contextlib.redirect_stdout(report):
+            score = check((values or {}).get(variable), points=points[test_id])
+        results[test_id] = (float(score), report.getvalue(), "")
     return results
 
 

@@ -598,3 +598,6 @@ TRUSTED = {
     "test_model_network": (("linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"), check_network,
                            ("Linear", "Sigmoid", "Tanh", "ReLU", "MSELoss", "BCELoss", "Model")),
 }
+# Answers that are plain data, read from the notebook after it ran and checked by the grader
+# itself: test cell -> (notebook variable, check).
+TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects)}

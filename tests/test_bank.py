@@ -7,7 +7,8 @@ names the variant).
 tests/bank/<assignment>/bugs/<variant>/<grade_id>.py: a common mistake; it must lose points
 in the test cells of each answer it overrides (or of the cells listed in an optional
 EXPECT file) and lose nothing in any other test cell, except whole-network cells
-(`test_model_*`), which exercise every class together.
+(`test_model_*`), which exercise every class together. No bank answer tampers, so
+none may be flagged: the trusted verdict must agree with the notebook's own.
 Also graded in the same batch: the reference solution, the source notebook itself and the
 untouched release (0 points).
 """
@@ -92,7 +93,7 @@ def graded_bank(tmp_path_factory):
 
 
 def _grade_bank(assignment, part, tmp):
-    """Grade one batch of the bank; {student: {cell: (score, max, reason)}}."""
+    """Grade one batch of the bank; {student: ({cell: (score, max, reason)}, tampering flags, notes)}."""
     submitted = tmp / "submitted"
     parts = part_of(assignment)
     for name, (_, _, answers) in bank_students(assignment).items():
@@ -106,7 +107,8 @@ def _grade_bank(assignment, part, tmp):
         write_submission(notebook, submitted, name, assignment)
     results = grade(assignment, submitted, tmp / "out", workspace=tmp / "workspace", progress=False,
                     html_feedback=False)
-    return {r.student: {i.cell_id: (i.score, i.max_score, i.reason) for i in r.items} for r in results}
+    return {r.student: ({i.cell_id: (i.score, i.max_score, i.reason) for i in r.items}, r.flags, r.reason)
+            for r in results}
 
 
 def _cases():
@@ -122,8 +124,11 @@ def _cases():
 
 @pytest.mark.parametrize(("assignment", "student"), _cases())
 def test_bank_variant(graded_bank, assignment, student):
-    cells = graded_bank(assignment, part_of(assignment)[student])[student]
+    cells, flags, reason = graded_bank(assignment, part_of(assignment)[student])[student]
     assert cells, f"{student} got no graded cells"
+    # Every bank answer is honest: the trusted verdict and the notebook's own must agree.
+    assert not flags, f"{student}: honest code flagged as tampering (cell, notebook, trusted): {flags}"
+    assert "trusted checks could not run" not in reason, reason
     lost = {c: s for c, s in cells.items() if s[0] < s[1]}
     if student == "untouched":
         earned = {c: s for c, s in cells.items() if s[0] > 0}

@@ -78,6 +78,8 @@ def _run_watched(function, *args):
     except (Exception, SystemExit) as error:
         raise CheckFailed(describe_exception(error)) from error
     problems = sorted(set(events)) + sorted({str(w.message) for w in caught})
+    # A method of a class that lives in the grader's sandbox reports what NumPy met there.
+    problems += [p for p in getattr(function, "problems", ()) if p not in problems]
     return result, problems
 
 
@@ -596,3 +598,19 @@ def check_network(classes, points=None, seed=0):
                          rtol=1e-4, atol=1e-6)
             expect_close("MSELoss()(model(X), Y)", run_student(C["MSELoss"](), prediction, Y), (p - Y) ** 2)
     return report.finish()
+
+
+# The checks the grader also runs itself, against the answer cells alone in their own
+# sandbox (autograder/trusted.py): test cell -> (answer cell(s), check, class name(s)).
+TRUSTED = {
+    "test_linear": ("linear", check_linear, "Linear"),
+    "test_sigmoid": ("sigmoid", check_sigmoid, "Sigmoid"),
+    "test_tanh": ("tanh", check_tanh, "Tanh"),
+    "test_relu": ("relu", check_relu, "ReLU"),
+    "test_mse_loss": ("mse_loss", check_mse_loss, "MSELoss"),
+    "test_bce_loss": ("bce_loss", check_bce_loss, "BCELoss"),
+    "test_model": ("model", check_model, "Model"),
+    # Whole networks: every answer cell together in one sandbox, the classes passed as a dict.
+    "test_model_network": (("linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"), check_network,
+                           ("Linear", "Sigmoid", "Tanh", "ReLU", "MSELoss", "BCELoss", "Model")),
+}
