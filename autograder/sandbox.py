@@ -12,12 +12,16 @@ student, no gradebook, no network (`--unshare-all`). Its limits:
     max_processes      processes and threads (a pids cgroup, where the machine has one)
     file_size_mb       largest file it may write (RLIMIT_FSIZE)
     output_kb          output kept per cell (more is cut, with a note)
+    draw_figures       draw matplotlib figures (False: one line of text each)
 
-When a cell hangs, crashes the process (`os._exit`, a segfault, the memory limit) or
-exceeds a limit, that cell gets an error output, a fresh sandbox replays the cells
-before it (outputs discarded) and grading goes on with the next cell: one class's
-misbehaviour costs that class's points only. Background processes die with the
-sandbox's PID namespace.
+A sandbox is long-lived (a `Slot`): its first process, the zygote (runner.py), imports
+what notebooks need once and forks a fresh process for every run; between runs it kills
+every other process of the sandbox's PID namespace and empties /tmp, and the grader
+empties the scratch folder. When a cell hangs, crashes its process (`os._exit`, a
+segfault, the memory limit) or exceeds a limit, that cell gets an error output, a fresh
+process replays the cells before it (outputs discarded) and grading goes on with the
+next cell: one class's misbehaviour costs that class's points only. A zygote that stops
+answering is replaced by a new sandbox.
 """
 
 import json

@@ -103,3 +103,19 @@ def test_killing_or_stopping_the_zygote_costs_one_cell(slot):
     assert outputs[3][0]["ename"] == "CellTimeout"
     assert values(outputs[4]) == ["7"]
     assert values(sandbox.execute_cells(["6 * 7"], slot)[0]) == ["42"]
+
+
+@pytest.mark.parametrize("draw", [False, True])
+def test_figures_are_drawn_only_when_asked(draw):
+    limits = sandbox.Limits(cell_timeout=30, notebook_timeout=60, draw_figures=draw)
+    slot = sandbox.Slot([], limits)
+    try:
+        outputs = sandbox.execute_cells(
+            ["%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"], slot)
+    finally:
+        slot.close()
+    shown = [o["data"] for o in outputs[0] if o["output_type"] == "display_data"]
+    assert len(shown) == 1, outputs
+    assert ("image/png" in shown[0]) == draw
+    if not draw:
+        assert "not drawn while grading" in shown[0]["text/plain"]
