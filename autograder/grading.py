@@ -375,9 +375,9 @@ def _run_all(assignment, results, max_scores, limits, jobs, unsafe, progress, cl
 
     from tqdm.auto import tqdm
 
-    from .trusted import seed_of, trusted_table, trusted_values
+    from .trusted import seed_of, trusted_namespace, trusted_table, trusted_values
 
-    table = {**trusted_table(assignment), **trusted_values(assignment)}
+    table = {**trusted_table(assignment), **trusted_values(assignment), **trusted_namespace(assignment)}
     fetch = sorted({variable for variable, _ in trusted_values(assignment).values()})
     tasks = []
     for result in results:
@@ -443,19 +443,33 @@ def _grade_in_worker(task):
     """Run one student's notebooks and trusted checks in this worker's slot."""
     import time
 
-    from .trusted import trusted_scores
+    from .trusted import namespace_scores, trusted_scores
 
     spent = {}
     start = time.perf_counter()
-    values = {}
-    outputs = {name: sandbox.execute_cells(sources, _SLOT, task.fetch, values) for name, sources in task.cells.items()}
+    values, of_objects, failures = {}, {}, []
+
+    def after(run):
+        """Checks of the objects the notebook made, on the live run (see trusted.py)."""
+        if task.answers is None:
+            return
+        try:
+            of_objects.update(namespace_scores(_ASSIGNMENT, run, task.points))
+        except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
+            failures.append(f"{type(error).__name__}: {error}")
+
+    outputs = {name: sandbox.execute_cells(sources, _SLOT, task.fetch, values, after)
+               for name, sources in task.cells.items()}
     spent["notebooks"] = time.perf_counter() - start
     verdict = None
     if task.answers is not None:
         try:
-            verdict = trusted_scores(_ASSIGNMENT, task.answers, task.points, task.seeds, _SLOT, values)
+            verdict = {**trusted_scores(_ASSIGNMENT, task.answers, task.points, task.seeds, _SLOT, values),
+                       **of_objects}
         except Exception as error:  # our own failure: fall back to the notebook's verdict, and say so
-            verdict = {"error": f"{type(error).__name__}: {error}"}
+            failures.append(f"{type(error).__name__}: {error}")
+        if failures:
+            verdict = {"error": failures[0]}
     spent["trusted"] = time.perf_counter() - start - spent["notebooks"]
     return task.student, outputs, verdict, spent
 

@@ -243,8 +243,9 @@ def _watched(method, args):
     return value, sorted(set(events)) + sorted({str(w.message) for w in caught})[:10]
 
 
-def serve_objects(replies):
-    """The --objects mode: the student's classes, driven by the trusted checks."""
+def serve_objects(replies, namespace=None):
+    """The objects mode: the student's classes (or, after a notebook ran, the objects in its
+    `namespace`), driven by the trusted checks."""
     import io
     import warnings
     from contextlib import redirect_stderr, redirect_stdout
@@ -253,9 +254,10 @@ def serve_objects(replies):
 
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    import utils
+    if namespace is None:
+        import utils
 
-    namespace = {"np": np, "numpy": np, "Module": utils.Module, "__name__": "__main__"}
+        namespace = {"np": np, "numpy": np, "Module": utils.Module, "__name__": "__main__"}
     objects = {}
     for line in sys.stdin:
         request = json.loads(line)
@@ -282,6 +284,20 @@ def serve_objects(replies):
                     args = [_decode(a, objects, replies) for a in request.get("args", [])]
                     value, problems = _watched(method, args)
                     reply = {"value": _encode(value), "problems": problems}
+                elif op == "lookup":  # an object the notebook made, e.g. its `mlp`
+                    if not isinstance(request.get("name"), str) or request["name"] not in namespace:
+                        raise KeyError(request.get("name"))
+                    objects[len(objects) + 1] = namespace[request["name"]]
+                    reply = {"handle": len(objects)}
+                elif op == "modules":  # a model's sub-modules, in order: [[name, handle], ...]
+                    modules = objects[request["handle"]].modules
+                    if not isinstance(modules, dict):
+                        raise AttributeError("modules is not a dict of named modules")
+                    found = []
+                    for name, module in list(dict.items(modules))[:100]:
+                        objects[len(objects) + 1] = module
+                        found.append([str(name)[:200], len(objects)])
+                    reply = {"modules": found}
                 elif op == "losses":  # finite differences: many forward passes in one request
                     model, loss = objects[request["model"]], objects[request["loss"]]
                     layer, attr = objects[request["layer"]], request["attr"]
@@ -294,9 +310,10 @@ def serve_objects(replies):
                 else:
                     reply = {"error": f"unknown request {op!r}"}
         except AttributeError as error:
-            reply = {"error": _describe(error), "missing": op == "get"}
+            reply = {"error": _describe(error), "missing": op in ("get", "modules")}
         except KeyError as error:
-            reply = {"error": f"{error} is not defined" if op == "new" else _describe(error)}
+            reply = {"error": f"{error} is not defined" if op in ("new", "lookup") else _describe(error),
+                     "missing": op == "lookup"}
         except (Exception, SystemExit) as error:
             reply = {"error": _describe(error)}
         except BaseException as error:  # noqa: B036 - KeyboardInterrupt and friends from student code
@@ -340,6 +357,11 @@ def serve_cells(shell, replies):
     pristine = _hooks(shell)
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("op") == "objects":  # from now on, trusted checks drive the notebook's objects
+            replies.write(json.dumps({"ok": True}) + "\n")
+            replies.flush()
+            serve_objects(replies, shell.user_ns)
+            return
         if request.get("op") == "value":  # a notebook variable, as plain data, for a trusted check
             value = _plain(shell.user_ns.get(str(request.get("name"))))
             replies.write(json.dumps({"value": value}) + "\n")

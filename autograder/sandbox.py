@@ -442,13 +442,14 @@ def error_output(ename, message):
     return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
 
 
-def execute_cells(sources, slot, fetch=(), values=None):
+def execute_cells(sources, slot, fetch=(), values=None, after=None):
     """Execute code cells in order in one fresh run of `slot`; return one list of outputs per cell.
 
     A cell that kills or hangs its process gets an error output; a fresh run then
     replays the cells that ran before it (their outputs discarded) and goes on.
     Afterwards, each variable named in `fetch` is put into the dict `values` as plain
-    data (None when it is missing or holds anything but JSON-like data).
+    data (None when it is missing or holds anything but JSON-like data), and `after`,
+    if given, is called with the run before it ends (trusted checks of its objects).
     """
     limits = slot.limits
     results = [None] * len(sources)
@@ -482,6 +483,8 @@ def execute_cells(sources, slot, fetch=(), values=None):
                 values[name] = run.request({"op": "value", "name": name}, min(limits.cell_timeout, 30)).get("value")
             except WorkerDied:
                 values[name] = None
+        if after is not None:
+            after(run)
     finally:
         run.close()
     return results

@@ -59,6 +59,43 @@ def trusted_values(assignment):
     return getattr(module, "TRUSTED_VALUES", {})
 
 
+def trusted_namespace(assignment):
+    """{test cell id: (notebook variables, check)}: checks of objects the notebook made (e.g.
+    its `mlp`), run here against stand-ins for them after the notebook ran; {} when none."""
+    try:
+        module = _checks_module(assignment)
+    except ImportError:
+        return {}
+    return getattr(module, "TRUSTED_NAMESPACE", {})
+
+
+def namespace_scores(assignment, run, points):
+    """Switch a notebook's finished `run` to serving its objects; run the namespace checks here.
+
+    Returns {test cell: (score, report text, student output)}. The run cannot go back to
+    running cells afterwards.
+    """
+    table = {test_id: entry for test_id, entry in trusted_namespace(assignment).items() if test_id in points}
+    if not table:
+        return {}
+    import scoring
+
+    results = {}
+    session = None
+    try:
+        session = Session(None, None, run=run)
+    except scoring.StudentError:
+        pass
+    for test_id, (variables, check) in table.items():
+        report = io.StringIO()
+        with contextlib.redirect_stdout(report):
+            namespace = {name: session.lookup(name) if session else None for name in variables}
+            score = check(namespace, points=points[test_id])
+        output = "".join(session.output) if session is not None else ""
+        results[test_id] = (float(score), report.getvalue(), output)
+    return results
+
+
 def encode(value, session=None):
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
@@ -92,17 +129,31 @@ def decode(value, what="the returned value"):
 class Session:
     """One sandboxed process running one answer cell, driven request by request."""
 
-    def __init__(self, slot, source):
+    def __init__(self, slot, source, run=None):
+        """A fresh run of `slot` that defines `source`; or, given `run` (a notebook that has
+        run), that run switched to serving the objects of the notebook's namespace."""
         from scoring import StudentError
 
         self.dead, self.output, self.callbacks = None, [], {}
         self._error = StudentError
+        if run is not None:
+            self.worker = run
+            self.ask({"op": "objects"}, what="your notebook")
+            return
         try:
             self.worker = slot.start_run("objects")
         except sandbox.WorkerDied as death:
             self.worker = None
             raise StudentError(death.reason) from None
         self.ask({"op": "define", "source": source}, what="your answer cell")
+
+    def lookup(self, name):
+        """A stand-in for the notebook's variable `name`, or None when it has none."""
+        try:
+            reply = self.ask({"op": "lookup", "name": name})
+        except (AttributeError, self._error):
+            return None
+        return RemoteObject(self, reply.get("handle"), name)
 
     def register(self, module):
         """Make a trusted object reachable from the sandbox as a stand-in; return its id."""
@@ -172,6 +223,10 @@ class RemoteObject:
             raise AttributeError(name)
         if name in self._METHODS:
             return self._method(name)
+        if name == "modules":  # a model's named sub-modules, each a stand-in too
+            reply = self._session.ask({"op": "modules", "handle": self._handle})
+            found = reply.get("modules") if isinstance(reply.get("modules"), list) else []
+            return {str(key): RemoteObject(self._session, handle, str(key)) for key, handle in found}
         reply = self._session.ask({"op": "get", "handle": self._handle, "name": name})
         return decode(reply.get("value"), what=f"{self._name}.{name}")
 

@@ -89,6 +89,9 @@ ATTACKS = {
                                      "        time.sleep(30)\n        os._exit(0)"), ["test_tanh"]),
     "suspects_check_patch": ({"find_bug": 'suspects = {"A": "Dense_1.W", "B": "Dense_1.b"}\n'
                                            'check_suspects = lambda *a, **k: 2.0'}, ["test_find_bug"]),
+    "main_check_patch": ({"main": "mlp = Model()\nmlp.add_module(Linear(2, 1), 'Dense_1')\n"
+                                  "mlp.add_module(Sigmoid(), 'Sigmoid')\nloss_fn = BCELoss()\n"
+                                  "check_main = lambda *a, **k: 1.0"}, ["test_model_main"]),
     "background_process": (with_lines("relu", "import subprocess\n"
                                               "subprocess.Popen(['sleep', '987'], start_new_session=True)"), []),
 }
@@ -197,6 +200,7 @@ def test_tampering_is_flagged_with_evidence(attacked):
     assert any(cell == "test_model" for cell, _, _ in results["model_checks_patch"].flags)
     assert any(cell == "test_model_network" for cell, _, _ in results["utils_patch"].flags)
     assert any(cell == "test_find_bug" for cell, _, _ in results["suspects_check_patch"].flags)
+    assert any(cell == "test_model_main" for cell, _, _ in results["main_check_patch"].flags)
     assert "checks_patch" in (tmp / "out" / "flags.csv").read_text()
     assert not results["honest"].flags and not results["honest_wrong_linear"].flags
 
