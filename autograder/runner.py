@@ -26,6 +26,10 @@ their arrays and calls their methods, answering with plain float64 arrays only:
     {"op": "set", "handle": 1, "name": "W", "value": ARRAY}  -> {"ok": true}
     {"op": "get", "handle": 1, "name": "dW"}                 -> {"value": ARRAY or null}
     {"op": "call", "handle": 1, "name": "backward", "args": [ARRAY]} -> {"value": ARRAY or null}
+    {"op": "apply", "name": "accuracy", "args": [...], "kwargs": {...}, "items": 1000}
+        -> {"value": ARRAY or {"float"|"int"|"bool": x}} or, for an iterator, {"items": [[ARRAY, ...], ...]}
+           (its first 1000 items; with "items": 0, {"iterator": true} and no iteration), and
+           "args": the array arguments as the function left them
     {"op": "losses", "model": 1, "loss": 2, "layer": 3, "attr": "W", "X": ARRAY, "Y": ARRAY,
      "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
 
@@ -212,6 +216,30 @@ def _plain(value, depth=0):
     return None
 
 
+def _apply(function, kwargs, *args):
+    return function(*args, **kwargs)
+
+
+def _iterator_like(value):
+    """A generator or iterator, or a list of tuples: what a mini-batch function gives back."""
+    if hasattr(value, "__next__"):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(i, (list, tuple)) for i in value)
+
+
+def _typed(value):
+    """A Python or NumPy scalar as {"bool"|"int"|"float": value}; anything else as an array."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return {"bool": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"int": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"float": float(value)}
+    return _encode(value)
+
+
 def _describe(error):
     import traceback
 
@@ -246,7 +274,9 @@ def _watched(method, args):
 def serve_objects(replies, namespace=None):
     """The objects mode: the student's classes (or, after a notebook ran, the objects in its
     `namespace`), driven by the trusted checks."""
+    import functools
     import io
+    import itertools
     import warnings
     from contextlib import redirect_stderr, redirect_stdout
 
@@ -284,6 +314,22 @@ def serve_objects(replies, namespace=None):
                     args = [_decode(a, objects, replies) for a in request.get("args", [])]
                     value, problems = _watched(method, args)
                     reply = {"value": _encode(value), "problems": problems}
+                elif op == "apply":  # a student's function (e.g. accuracy, minibatches)
+                    function = namespace[request["name"]]
+                    args = [_decode(a, objects, replies) for a in request.get("args", [])]
+                    kwargs = {str(k): _decode(v, objects, replies) for k, v in dict(request.get("kwargs", {})).items()}
+                    value, problems = _watched(functools.partial(_apply, function, kwargs), args)
+                    reply = {"problems": problems}
+                    if not _iterator_like(value):
+                        reply["value"] = _typed(value)
+                    elif int(request.get("items", 0)) <= 0:
+                        reply["iterator"] = True  # not iterated (a generator's body has not run)
+                    else:
+                        reply["items"] = [[_encode(part) for part in item] if isinstance(item, (tuple, list))
+                                          and len(item) <= 10 else None
+                                          for item in itertools.islice(iter(value), int(request["items"]))]
+                    # The array arguments as the function (and its iteration) left them.
+                    reply["args"] = [_encode(a) if isinstance(a, np.ndarray) else None for a in args]
                 elif op == "lookup":  # an object the notebook made, e.g. its `mlp`
                     if not isinstance(request.get("name"), str) or request["name"] not in namespace:
                         raise KeyError(request.get("name"))

@@ -208,6 +208,71 @@ class RemoteClass:
         return RemoteObject(self._session, reply.get("handle"), self.__name__)
 
 
+class RemoteFunction:
+    """Stands for a student's function (lower-case name): each call runs it in the sandbox.
+
+    Arrays passed in are copies; whatever the function did to them in place is written
+    back, so a check can still see that it changed its inputs. An iterator result (a
+    generator) comes back as the list of its first items, each a tuple of arrays.
+    """
+
+    ITEMS = 1000  # at most this many items of an iterator that might never stop
+
+    def __init__(self, session, name):
+        self._session, self.__name__ = session, name
+
+    def __call__(self, *args, **kwargs):
+        reply = self._apply(args, kwargs, items=0)
+        if reply.get("iterator"):  # like a generator: nothing runs until it is iterated
+            return _RemoteIterator(self, args, kwargs)
+        return decode_scalar(reply.get("value"), what=f"what {self.__name__} returned")
+
+    def _apply(self, args, kwargs, items):
+        session = self._session
+        reply = session.ask({"op": "apply", "name": self.__name__, "items": items,
+                             "args": [encode(a, session) for a in args],
+                             "kwargs": {str(k): encode(v, session) for k, v in kwargs.items()}})
+        changed = reply.get("args") if isinstance(reply.get("args"), list) else []
+        for original, after in zip(args, changed):
+            if isinstance(original, np.ndarray) and after is not None:
+                value = decode(after, what=f"an argument {self.__name__} changed")
+                if value.shape == original.shape:
+                    np.copyto(original, value)
+        return reply
+
+
+class _RemoteIterator:
+    """The iterator a student's function returned; iterating it runs the function in the sandbox
+    again and takes its first RemoteFunction.ITEMS items, each a tuple of arrays."""
+
+    def __init__(self, function, args, kwargs):
+        self.function, self.args, self.kwargs = function, args, kwargs
+
+    def __iter__(self):
+        function = self.function
+        reply = function._apply(self.args, self.kwargs, items=function.ITEMS)
+        items = reply.get("items") if isinstance(reply.get("items"), list) else []
+        return iter([tuple(decode(part, what=f"what {function.__name__} yielded") for part in item)
+                     if isinstance(item, list) else None for item in items])
+
+
+def decode_scalar(value, what):
+    """A typed scalar ({"float": x}, {"int": n}, {"bool": b}) or an array (see decode)."""
+    from scoring import StudentError
+
+    if isinstance(value, dict) and len(value) == 1:
+        (kind, number), = value.items()
+        if kind == "bool" and isinstance(number, bool):
+            return np.bool_(number)
+        if kind == "int" and isinstance(number, int) and not isinstance(number, bool):
+            return number
+        if kind == "float" and isinstance(number, (int, float)) and not isinstance(number, bool):
+            if not np.isfinite(number):
+                raise StudentError(f"{what} is NaN or inf")
+            return np.float64(number)
+    return decode(value, what=what)
+
+
 class RemoteObject:
     """Stands for one object of a student's class; attributes and methods cross to the sandbox."""
 
@@ -294,7 +359,8 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None):
                 if missing:
                     raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
                 session = Session(slot, "\n\n".join(answers[a] for a in ids))
-                classes = {name: RemoteClass(session, name) for name in names}
+                classes = {name: (RemoteClass if name[:1].isupper() else RemoteFunction)(session, name)
+                           for name in names}
             except scoring.StudentError as error:
                 classes = {name: _Broken(str(error)) for name in names}
             cls = classes if isinstance(class_name, tuple) else classes[class_name]
