@@ -16,6 +16,7 @@ for the instructor as possible tampering, with both scores as evidence.
 
 import base64
 import contextlib
+import inspect
 import io
 import re
 import sys
@@ -47,6 +48,43 @@ def trusted_table(assignment):
     except ImportError:
         return {}
     return getattr(module, "TRUSTED", {})
+
+
+_IMPORTS = {}
+
+
+def helper_classes(assignment):
+    """{test cell id: classes (or names) the check builds inside the sandbox}; {} when none."""
+    try:
+        module = _checks_module(assignment)
+    except ImportError:
+        return {}
+    return getattr(module, "TRUSTED_HELPERS", {})
+
+
+def notebook_imports(assignment):
+    """The import statements of the source notebook's own cells (not answers, not tests), as
+    one block of code: an answer cell may use what the notebook imported (e.g. `parameters_of`)."""
+    import ast
+
+    import nbformat
+
+    if assignment not in _IMPORTS:
+        notebook = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+        found = []
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or meta.get("solution") or meta.get("grade"):
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            found += [ast.get_source_segment(code, node) for node in tree.body
+                      if isinstance(node, (ast.Import, ast.ImportFrom))]
+        _IMPORTS[assignment] = "\n".join(dict.fromkeys(found))
+    return _IMPORTS[assignment]
 
 
 def trusted_values(assignment):
@@ -129,9 +167,15 @@ def decode(value, what="the returned value"):
 class Session:
     """One sandboxed process running one answer cell, driven request by request."""
 
-    def __init__(self, slot, source, run=None):
+    def __init__(self, slot, source, run=None, imports="", earlier=(), skip=None):
         """A fresh run of `slot` that defines `source`; or, given `run` (a notebook that has
-        run), that run switched to serving the objects of the notebook's namespace."""
+        run), that run switched to serving the objects of the notebook's namespace.
+
+        Before `source`, the run gets what the notebook had at that point: the notebook's
+        own `imports` and the student's `earlier` answer cells [(id, source)], each
+        allowed to fail. One that kills or hangs the run is left out (and its id added
+        to the set `skip`, so that the student's later checks do not wait for it again).
+        """
         from scoring import StudentError
 
         self.dead, self.output, self.callbacks = None, [], {}
@@ -140,12 +184,37 @@ class Session:
             self.worker = run
             self.ask({"op": "objects"}, what="your notebook")
             return
+        skip = set() if skip is None else skip
+        self.worker = None
+        while True:
+            self._start(slot, imports)
+            for answer_id, earlier_source in earlier:
+                if answer_id in skip:
+                    continue
+                try:
+                    self.ask({"op": "define", "source": earlier_source})
+                except StudentError:
+                    if self.dead:  # it took the process down: start again without it
+                        skip.add(answer_id)
+                        break
+            else:
+                break
+        self.output = []  # what the earlier cells printed is not this check's output
+        self.ask({"op": "define", "source": source}, what="your answer cell")
+
+    def _start(self, slot, imports):
+        from scoring import StudentError
+
+        if self.worker is not None:
+            self.worker.close()
+        self.dead = None
         try:
             self.worker = slot.start_run("objects")
         except sandbox.WorkerDied as death:
             self.worker = None
             raise StudentError(death.reason) from None
-        self.ask({"op": "define", "source": source}, what="your answer cell")
+        if imports:
+            self.ask({"op": "define", "source": imports}, what="the notebook's imports")
 
     def lookup(self, name):
         """A stand-in for the notebook's variable `name`, or None when it has none."""
@@ -346,6 +415,9 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None):
     import scoring
 
     results = {}
+    imports = notebook_imports(assignment)
+    order = list(answers)  # the answer cells in notebook order
+    skip = set()  # earlier answer cells that killed or hung their process
     for test_id, (answer_id, check, class_name) in table.items():
         if test_id not in points:
             continue
@@ -358,14 +430,22 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None):
                 missing = [a for a in ids if answers.get(a) is None]
                 if missing:
                     raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
-                session = Session(slot, "\n\n".join(answers[a] for a in ids))
+                first = min(order.index(a) for a in ids)
+                earlier = [(a, answers[a]) for a in order[:first]]
+                helpers = helper_classes(assignment).get(test_id, ())
+                prelude = "\n\n".join([imports] + [inspect.getsource(h) for h in helpers if not isinstance(h, str)])
+                session = Session(slot, "\n\n".join(answers[a] for a in ids), imports=prelude,
+                                  earlier=earlier, skip=skip)
+                extra = {"helpers": {h if isinstance(h, str) else h.__name__:
+                                     RemoteClass(session, h if isinstance(h, str) else h.__name__)
+                                     for h in helpers}} if helpers else {}
                 classes = {name: (RemoteClass if name[:1].isupper() else RemoteFunction)(session, name)
                            for name in names}
             except scoring.StudentError as error:
-                classes = {name: _Broken(str(error)) for name in names}
+                classes, extra = {name: _Broken(str(error)) for name in names}, {}
             cls = classes if isinstance(class_name, tuple) else classes[class_name]
             try:
-                score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0))
+                score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0), **extra)
             finally:
                 if session is not None:
                     session.close()

@@ -25,6 +25,8 @@ import numpy as np
 from scoring import CheckFailed, Report, expect_close, run_student, snapshot
 from utils import Module, parameters_of
 
+_Module = Module
+
 __all__ = [
     "check_sgd",
     "check_minibatches",
@@ -87,8 +89,15 @@ class _NoParameters(Module):
         return input
 
 
-def check_sgd(SGD, points=None, seed=0):
-    """SGD.step: W -= lr * dW and b -= lr * db in every module that has W and b."""
+def check_sgd(SGD, points=None, seed=0, helpers=None):
+    """SGD.step: W -= lr * dW and b -= lr * db in every module that has W and b.
+
+    `helpers` ({"Module", "_Layer", "_NoParameters"}: classes) lets the grader build
+    the stand-in model where the student's SGD runs (see TRUSTED_HELPERS).
+    """
+    helpers = helpers or {}
+    Module, Layer, NoParameters = (helpers.get(name, default) for name, default in
+                                   (("Module", _Module), ("_Layer", _Layer), ("_NoParameters", _NoParameters)))
     rng = _rng(seed)
     report = Report("SGD.step", points)
     sizes = [(int(rng.integers(2, 5)), int(rng.integers(2, 5))) for _ in range(3)]
@@ -99,7 +108,7 @@ def check_sgd(SGD, points=None, seed=0):
         layers = {}
         for i, (n_out, n_in) in enumerate(sizes, start=1):
             name = f"Dense_{i}"
-            layers[name] = _Layer(
+            layers[name] = Layer(
                 rng.standard_normal((n_out, n_in)),
                 rng.standard_normal((n_out, 1)),
                 rng.standard_normal((n_out, n_in)),
@@ -107,7 +116,7 @@ def check_sgd(SGD, points=None, seed=0):
             )
             model.add_module(layers[name], name)
             if i < len(sizes):
-                model.add_module(_NoParameters(), f"ReLU_{i}")
+                model.add_module(NoParameters(), f"ReLU_{i}")
         try:
             optimizer = run_student(SGD, model, lr)
         except CheckFailed as failure:
@@ -733,9 +742,14 @@ def check_train(train, points=None, seed=0):
 
 
 # The checks the grader also runs itself, against the answer cell alone in its own sandbox
-# (autograder/trusted.py): test cell -> (answer cell, check, function name). SGD and train
-# work on objects the check builds (a model, an optimizer) and are scored in the notebook.
+# (autograder/trusted.py): test cell -> (answer cell, check, class or function name). `train`
+# is checked on a model, an optimizer and reference helpers swapped into the notebook, and
+# is scored in the notebook.
 TRUSTED = {
+    "test_sgd": ("sgd", check_sgd, "SGD"),
     "test_minibatches": ("minibatches", check_minibatches, "minibatches"),
     "test_accuracy": ("accuracy", check_accuracy, "accuracy"),
 }
+# Classes a trusted check builds inside the sandbox (their source is defined there before the
+# answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
+TRUSTED_HELPERS = {"test_sgd": ("Module", _Layer, _NoParameters)}

@@ -76,6 +76,8 @@ ATTACKS = {
                                  "Sigmoid.backward = lambda self, da: 1 / 0"), ["test_sigmoid"]),
     "sys_exit": (backward_replaced("tanh", "        import sys\n        sys.exit(0)\n"), ["test_tanh"]),
     "os_exit": (backward_replaced("sigmoid", "        import os\n        os._exit(1)\n"), ["test_sigmoid"]),
+    "os_exit_at_top_level": (with_lines("sigmoid", "import os\nos._exit(1)"), ["test_sigmoid"]),
+    "hang_at_top_level": (with_lines("relu", "while True:\n    pass"), ["test_relu"]),
     "base_exception": (backward_replaced("relu", "        class Boom(BaseException): pass\n"
                                          "        raise Boom()\n"), ["test_relu"]),
     "hang_ignoring_interrupts": (backward_replaced(

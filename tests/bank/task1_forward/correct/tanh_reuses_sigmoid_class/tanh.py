@@ -1,0 +1,10 @@
+# Correct: tanh(z) = 2 sigmoid(2z) - 1, reusing the Sigmoid class of the earlier answer cell.
+class Tanh(Module):
+    """The hyperbolic tangent a = tanh(z), element-wise."""
+
+    def __init__(self):
+        super(Tanh, self).__init__()
+        self.sigmoid = Sigmoid()
+
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        return 2.0 * self.sigmoid.forward(2.0 * input) - 1.0
