@@ -221,6 +221,10 @@ class Slot:
         self.starts = 0
 
     # -- the zygote
+    def start(self):
+        """Start (or restart) the zygote now rather than at the first run."""
+        self._start()
+
     def _start(self):
         self._stop()
         self._reset_folder()
