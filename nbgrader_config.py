@@ -42,6 +42,7 @@ c.Sandbox.memory_mb = 4096  # address space per sandbox
 c.Sandbox.max_processes = 64  # processes and threads per sandbox (pids cgroup)
 c.Sandbox.file_size_mb = 64  # largest file a notebook may write
 c.Sandbox.output_kb = 256  # output kept per cell
+c.Sandbox.tmp_mb = 256  # size of /tmp and of /dev/shm in the sandbox (they live in memory)
 c.Sandbox.draw_figures = False  # True: draw figures into graded notebooks and feedback (slower)
 
 # Used when nbgrader's own autograde runs (stock `nbgrader autograde`, the benchmark).

@@ -13,13 +13,16 @@ the zygote's own (`Zfork cells|objects`, `Zend`; it answers `Z{"ready"|"forked"|
 whatever it says with `C`, and the zygote is not dumpable, so its descriptors
 cannot be reached through /proc.
 
-A child serves one run's requests, as JSON lines:
+A child serves one run's requests, as JSON lines. A `cells` run executes a notebook:
 
     {"op": "run", "source": "<cell source>"}   -> {"outputs": [...nbformat v4 outputs...]}
+    {"op": "value", "name": "suspects"}        -> {"value": the variable as plain JSON data, or null}
+    {"op": "objects"}                          -> {"ok": true}, then it serves the requests below
+                                                  on the notebook's own namespace
 
-With `--objects` it serves the trusted checks instead (see trusted.py): it defines
-the student's answer cells, then makes objects of their classes, sets and gets
-their arrays and calls their methods, answering with plain float64 arrays only:
+An `objects` run serves the trusted checks (see trusted.py): it defines the student's
+answer cells, then makes objects of their classes, sets and gets their arrays and
+calls their methods and functions, answering with plain data only:
 
     {"op": "define", "source": "..."}                       -> {"ok": true}
     {"op": "new", "cls": "Linear", "args": [3, 4]}          -> {"handle": 1}
@@ -32,6 +35,11 @@ their arrays and calls their methods, answering with plain float64 arrays only:
            "args": the array arguments as the function left them
     {"op": "losses", "model": 1, "loss": 2, "layer": 3, "attr": "W", "X": ARRAY, "Y": ARRAY,
      "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
+    {"op": "lookup", "name": "mlp"}                          -> {"handle": 4} (a notebook's variable)
+    {"op": "modules", "handle": 4}                           -> {"modules": [["Dense_1", 5], ...]}
+
+Method calls and functions also answer "problems": NumPy's floating-point events on
+the way (overflow, invalid value, ...), for the checks that ask for warning-free code.
 
 where ARRAY is {"shape": [...], "data": base64 of little-endian float64}; a failure
 answers {"error": "<description>"}. Each reply is one JSON line on the child's own

@@ -12,6 +12,7 @@ student, no gradebook, no network (`--unshare-all`). Its limits:
     max_processes      processes and threads (a pids cgroup, where the machine has one)
     file_size_mb       largest file it may write (RLIMIT_FSIZE)
     output_kb          output kept per cell (more is cut, with a note)
+    tmp_mb             size of the sandbox's /tmp and /dev/shm (memory-backed)
     draw_figures       draw matplotlib figures (False: one line of text each)
 
 A sandbox is long-lived (a `Slot`): its first process, the zygote (runner.py), imports
@@ -57,6 +58,7 @@ class Limits:
     max_processes: int = 64
     file_size_mb: int = 64
     output_kb: int = 256
+    tmp_mb: int = 256
     draw_figures: bool = False
 
     @classmethod
@@ -145,6 +147,20 @@ def _environment(limits):
     return env
 
 
+_SIZE_FLAG = []
+
+
+def _bwrap_has_size():
+    """Whether this bubblewrap can cap a tmpfs (`--size`, bubblewrap 0.7 and later)."""
+    if not _SIZE_FLAG:
+        try:
+            help_text = subprocess.run([bwrap_path(), "--help"], capture_output=True, text=True).stdout
+        except OSError:
+            help_text = ""
+        _SIZE_FLAG.append("--size" in help_text)
+    return _SIZE_FLAG[0]
+
+
 def _spawn(workdir, limits, unsafe, args):
     """Start runner.py with `args` in a sandbox over `workdir`; return (process, cgroup)."""
     cgroup = _make_cgroup(limits.max_processes)
@@ -155,8 +171,9 @@ def _spawn(workdir, limits, unsafe, args):
     else:
         # /tmp first: the environment may live below it (a clone in /tmp), and a later
         # tmpfs would hide it.
-        command = [bwrap_path(), *_isolation_flags(), "--tmpfs", "/tmp", *_python_mounts(),
-                   "--proc", "/proc", "--dev", "/dev",
+        size = ["--size", str(limits.tmp_mb * 2**20)] if _bwrap_has_size() else []
+        command = [bwrap_path(), *_isolation_flags(), *size, "--tmpfs", "/tmp", *_python_mounts(),
+                   "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
                    "--ro-bind", str(RUNNER), "/opt/runner.py",
                    "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
         for key, value in env.items():
@@ -393,6 +410,7 @@ def _empty(folder):
     folder = Path(folder)
     if not folder.is_dir():
         return
+    os.chmod(folder, 0o700)  # student code may have taken away our own permissions
     for path in folder.iterdir():
         try:
             if path.is_dir() and not path.is_symlink():

@@ -119,3 +119,12 @@ def test_figures_are_drawn_only_when_asked(draw):
     assert ("image/png" in shown[0]) == draw
     if not draw:
         assert "not drawn while grading" in shown[0]["text/plain"]
+
+
+def test_tmp_is_capped():
+    slot = sandbox.Slot([], sandbox.Limits(cell_timeout=30, notebook_timeout=60, tmp_mb=16, file_size_mb=64))
+    try:
+        outputs = sandbox.execute_cells(["open('/tmp/big', 'wb').write(b'0' * 2**25)"], slot)
+    finally:
+        slot.close()
+    assert any(o["output_type"] == "error" and "No space left" in o["evalue"] for o in outputs[0]), outputs
