@@ -175,10 +175,28 @@ def nbgrader_config(**overrides):
 
 
 def put_environment_on_path():
-    """nbgrader's Gradebook runs the `alembic` command of this Python's environment."""
+    """nbgrader runs the `alembic` command of this Python's environment (migrations).
+
+    A new gradebook also asks `alembic heads` for the schema's revision, a subprocess
+    that takes 1-3 s; the same answer is read in-process here instead.
+    """
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = _alembic_head
+
+
+def _alembic_head():
+    """The gradebook schema's head revision (what `alembic heads` prints), read in-process."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    config = Config()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def nbgrader_api(**overrides):
