@@ -161,6 +161,8 @@ def _decode(value, objects=None, replies=None):
         return value
     if "callback" in value:  # an object of the trusted grader: calls to it cross back
         return _Stand_in(value["callback"], replies, objects)
+    if "items" in value:  # what a trusted iterator yielded: a list of tuples of arrays
+        return [tuple(_decode(part) for part in item) for item in value["items"]]
     if "handle" in value and objects is not None:
         return objects[value["handle"]]
     data = np.frombuffer(base64.b64decode(value["data"]), dtype="<f8")
@@ -168,13 +170,15 @@ def _decode(value, objects=None, replies=None):
 
 
 class _Stand_in:
-    """Stands for a module of the trusted grader (e.g. a recorder a check adds to a Model)."""
+    """Stands for an object of the trusted grader (a recorder a check adds to a Model, the
+    model, loss and optimizer a check hands to `train`, a reference function)."""
 
     def __init__(self, ident, replies, objects):
         self._ident, self._replies, self._objects = ident, replies, objects
 
-    def _cross(self, method, *args):
-        message = {"callback": self._ident, "method": method, "args": [_encode(a) for a in args]}
+    def _cross(self, method, *args, **kwargs):
+        message = {"callback": self._ident, "method": method, "args": [_plain_arg(a) for a in args],
+                   "kwargs": {str(k): _plain_arg(v) for k, v in kwargs.items()}}
         self._replies.write(json.dumps(message) + "\n")
         self._replies.flush()
         answer = json.loads(sys.stdin.readline())
@@ -188,8 +192,24 @@ class _Stand_in:
     def backward(self, *args):
         return self._cross("backward", *args)
 
-    def __call__(self, *args):
-        return self._cross("forward", *args)
+    def step(self):
+        return self._cross("step")
+
+    def __call__(self, *args, **kwargs):
+        return self._cross("__call__", *args, **kwargs)
+
+
+def _plain_arg(value):
+    """An argument for the grader: a number or string as it is, anything else as an array."""
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return _encode(value)
 
 
 def _encode(value):
@@ -235,16 +255,25 @@ def _iterator_like(value):
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(i, (list, tuple)) for i in value)
 
 
-def _typed(value):
-    """A Python or NumPy scalar as {"bool"|"int"|"float": value}; anything else as an array."""
+def _data(value, depth=0):
+    """A value as tagged plain data: {"bool"|"int"|"float"|"str": x}, {"dict": [[key, data], ...]},
+    {"list": [data, ...]}, an ARRAY for anything else, or null."""
     import numpy as np
 
+    if value is None:
+        return None
     if isinstance(value, (bool, np.bool_)):
         return {"bool": bool(value)}
     if isinstance(value, (int, np.integer)):
         return {"int": int(value)}
     if isinstance(value, (float, np.floating)):
         return {"float": float(value)}
+    if isinstance(value, str):
+        return {"str": str.__str__(value)[:1000]}
+    if depth < 4 and isinstance(value, dict) and len(value) <= 1000:
+        return {"dict": [[str(key)[:200], _data(item, depth + 1)] for key, item in list(dict.items(value))]}
+    if depth < 4 and isinstance(value, (list, tuple)) and len(value) <= 100_000:
+        return {"list": [_data(item, depth + 1) for item in list(value)]}
     return _encode(value)
 
 
@@ -322,20 +351,28 @@ def serve_objects(replies, namespace=None):
                     args = [_decode(a, objects, replies) for a in request.get("args", [])]
                     value, problems = _watched(method, args)
                     reply = {"value": _encode(value), "problems": problems}
-                elif op == "apply":  # a student's function (e.g. accuracy, minibatches)
+                elif op == "apply":  # a student's function (e.g. accuracy, minibatches, train)
                     function = namespace[request["name"]]
                     args = [_decode(a, objects, replies) for a in request.get("args", [])]
                     kwargs = {str(k): _decode(v, objects, replies) for k, v in dict(request.get("kwargs", {})).items()}
-                    value, problems = _watched(functools.partial(_apply, function, kwargs), args)
-                    reply = {"problems": problems}
-                    if not _iterator_like(value):
-                        reply["value"] = _typed(value)
-                    elif int(request.get("items", 0)) <= 0:
-                        reply["iterator"] = True  # not iterated (a generator's body has not run)
-                    else:
-                        reply["items"] = [[_encode(part) for part in item] if isinstance(item, (tuple, list))
-                                          and len(item) <= 10 else None
-                                          for item in itertools.islice(iter(value), int(request["items"]))]
+                    saved = {}  # names the function finds in its globals during the call (the grader's helpers)
+                    for name, value in dict(request.get("globals", {})).items():
+                        if name in namespace:
+                            saved[name] = namespace[name]
+                            namespace[name] = _decode(value, objects, replies)
+                    try:
+                        value, problems = _watched(functools.partial(_apply, function, kwargs), args)
+                        reply = {"problems": problems}
+                        if not _iterator_like(value):
+                            reply["value"] = _data(value)
+                        elif int(request.get("items", 0)) <= 0:
+                            reply["iterator"] = True  # not iterated (a generator's body has not run)
+                        else:
+                            reply["items"] = [[_encode(part) for part in item] if isinstance(item, (tuple, list))
+                                              and len(item) <= 10 else None
+                                              for item in itertools.islice(iter(value), int(request["items"]))]
+                    finally:
+                        namespace.update(saved)
                     # The array arguments as the function (and its iteration) left them.
                     reply["args"] = [_encode(a) if isinstance(a, np.ndarray) else None for a in args]
                 elif op == "lookup":  # an object the notebook made, e.g. its `mlp`

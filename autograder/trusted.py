@@ -32,6 +32,9 @@ def _checks_module(assignment):
     for path in (ROOT, ROOT / "checks"):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
+    generated = str(ROOT / "source" / assignment)  # e.g. Task 3's framework.py, built from Task 2's solution
+    if generated not in sys.path:
+        sys.path.append(generated)
     import importlib
 
     return importlib.import_module(f"{assignment.split('_')[0]}_checks")
@@ -139,10 +142,34 @@ def encode(value, session=None):
         return value
     if isinstance(value, RemoteObject):
         return {"handle": value._handle}
-    if session is not None and hasattr(value, "forward"):  # a trusted module the check passes in
-        return {"callback": session.register(value)}
+    if session is not None and (hasattr(value, "forward") or hasattr(value, "step") or callable(value)):
+        return {"callback": session.register(value)}  # a trusted module, optimizer or function the check passes in
     array = np.asarray(value, dtype="<f8")
     return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+
+
+def _argument(value):
+    """An argument the sandbox passed to a trusted stand-in: a number or string, or an array."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return decode(value, what="the array passed on")
+
+
+def _callback_value(value):
+    """What a trusted stand-in answers: an array, a number, or an iterator's (X, Y) items."""
+    import itertools
+
+    if value is None or hasattr(value, "forward") or hasattr(value, "step"):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if hasattr(value, "__next__") or (isinstance(value, list) and value and isinstance(value[0], tuple)):
+        return {"items": [[encode(part) for part in item] for item in itertools.islice(value, 100_000)]}
+    return encode(value)
 
 
 def decode(value, what="the returned value"):
@@ -233,10 +260,18 @@ class Session:
     def ask(self, message, what="the call"):
         if self.dead:
             raise self._error(self.dead)
+        import time
+
+        deadline = time.monotonic() + self.worker.limits.cell_timeout  # for the call and its callbacks
         try:
             reply = self.worker.request(message, self.worker.limits.cell_timeout)
             while "callback" in reply:  # student code called a trusted stand-in: answer, then wait on
-                reply = self.worker.request(self._answer_callback(reply), self.worker.limits.cell_timeout)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.worker.close()
+                    raise sandbox.WorkerDied(f"the call did not finish within {self.worker.limits.cell_timeout:g} s "
+                                             "(time limit)", timed_out=True)
+                reply = self.worker.request(self._answer_callback(reply), left)
         except sandbox.WorkerDied as death:
             self.dead = death.reason
             raise self._error(death.reason) from None
@@ -249,14 +284,18 @@ class Session:
         return reply
 
     def _answer_callback(self, request):
-        """Run a trusted stand-in's forward/backward on arrays from the sandbox."""
+        """Run a trusted stand-in's forward, backward, step or call on what the sandbox sent."""
         target = self.callbacks.get(request.get("callback"))
         method = request.get("method")
-        if target is None or method not in ("forward", "backward"):
-            return {"error": "no such module"}
+        if target is None or method not in ("forward", "backward", "step", "__call__"):
+            return {"error": "no such method"}
+        if method == "__call__" and not callable(target):
+            method = "forward"
         try:
-            args = [decode(a, what="the array passed on") for a in request.get("args", [])]
-            return {"value": encode(getattr(target, method)(*args))}
+            args = [_argument(a) for a in request.get("args", [])]
+            kwargs = {str(k): _argument(v) for k, v in dict(request.get("kwargs", {})).items()}
+            function = target if method == "__call__" else getattr(target, method)
+            return {"value": _callback_value(function(*args, **kwargs))}
         except Exception as error:  # the student's arguments were unusable: tell their code
             return {"error": str(error)[:300]}
 
@@ -289,18 +328,21 @@ class RemoteFunction:
 
     def __init__(self, session, name):
         self._session, self.__name__ = session, name
+        self.globals_during_calls = {}  # names to swap in the function's globals, e.g. reference helpers
 
     def __call__(self, *args, **kwargs):
         reply = self._apply(args, kwargs, items=0)
         if reply.get("iterator"):  # like a generator: nothing runs until it is iterated
             return _RemoteIterator(self, args, kwargs)
-        return decode_scalar(reply.get("value"), what=f"what {self.__name__} returned")
+        return decode_data(reply.get("value"), what=f"what {self.__name__} returned")
 
     def _apply(self, args, kwargs, items):
         session = self._session
         reply = session.ask({"op": "apply", "name": self.__name__, "items": items,
                              "args": [encode(a, session) for a in args],
-                             "kwargs": {str(k): encode(v, session) for k, v in kwargs.items()}})
+                             "kwargs": {str(k): encode(v, session) for k, v in kwargs.items()},
+                             "globals": {name: encode(value, session)
+                                         for name, value in self.globals_during_calls.items()}})
         changed = reply.get("args") if isinstance(reply.get("args"), list) else []
         for original, after in zip(args, changed):
             if isinstance(original, np.ndarray) and after is not None:
@@ -325,20 +367,23 @@ class _RemoteIterator:
                      if isinstance(item, list) else None for item in items])
 
 
-def decode_scalar(value, what):
-    """A typed scalar ({"float": x}, {"int": n}, {"bool": b}) or an array (see decode)."""
-    from scoring import StudentError
-
-    if isinstance(value, dict) and len(value) == 1:
-        (kind, number), = value.items()
-        if kind == "bool" and isinstance(number, bool):
-            return np.bool_(number)
-        if kind == "int" and isinstance(number, int) and not isinstance(number, bool):
-            return number
-        if kind == "float" and isinstance(number, (int, float)) and not isinstance(number, bool):
-            if not np.isfinite(number):
-                raise StudentError(f"{what} is NaN or inf")
-            return np.float64(number)
+def decode_data(value, what, depth=0):
+    """Tagged plain data (see runner._data) as Python values; arrays as in `decode`."""
+    if isinstance(value, dict) and len(value) == 1 and depth < 5:
+        (kind, item), = value.items()
+        if kind == "bool" and isinstance(item, bool):
+            return item
+        if kind == "int" and isinstance(item, int) and not isinstance(item, bool):
+            return item
+        if kind == "float" and isinstance(item, (int, float)) and not isinstance(item, bool):
+            return float(item)
+        if kind == "str" and isinstance(item, str):
+            return item
+        if kind == "dict" and isinstance(item, list):
+            return {str(pair[0]): decode_data(pair[1], what, depth + 1) for pair in item
+                    if isinstance(pair, list) and len(pair) == 2}
+        if kind == "list" and isinstance(item, list):
+            return [decode_data(element, what, depth + 1) for element in item]
     return decode(value, what=what)
 
 

@@ -428,6 +428,14 @@ def _reference_helpers(train):
     replacements = {"accuracy": _reference_accuracy}
     if _reference_minibatches is not None:  # grading; a student's self-check uses their own
         replacements["minibatches"] = _reference_minibatches
+    if not isinstance(namespace, dict) and hasattr(train, "globals_during_calls"):
+        # The grader's stand-in for a `train` that runs in its sandbox: it swaps them there.
+        train.globals_during_calls = replacements
+        try:
+            yield
+        finally:
+            train.globals_during_calls = {}
+        return
     saved = {}
     if isinstance(namespace, dict):
         for name, function in replacements.items():
@@ -447,9 +455,12 @@ def _framework():
     return Linear, Tanh, Sigmoid, BCELoss, Model
 
 
-def _build(sizes, rng, Model=None):
-    """A Tanh network with a Sigmoid output, Xavier-scaled weights from `rng`."""
-    Linear, Tanh, Sigmoid, _, FrameworkModel = _framework()
+def _build(sizes, rng, Model=None, classes=None):
+    """A Tanh network with a Sigmoid output, Xavier-scaled weights from `rng`.
+
+    `classes`: (Linear, Tanh, Sigmoid, BCELoss, Model) to build it from (default: the framework's).
+    """
+    Linear, Tanh, Sigmoid, _, FrameworkModel = classes or _framework()
     model = (Model or FrameworkModel)()
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         layer = Linear(n_in, n_out)
@@ -509,12 +520,16 @@ def _logged_classes(log):
     return LoggedModel, LoggedSGD
 
 
-def check_train(train, points=None, seed=0):
+def check_train(train, points=None, seed=0, helpers=None):
     """train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed): the training loop.
 
     Checked with the framework classes, the reference optimizer and the reference
     minibatches / accuracy: forward, backward, step once per mini-batch in this
     order; one loss and one accuracy per epoch; and it learns circles.
+
+    `helpers` (the framework classes and `_ReferenceSGD`, by name) lets the grader build
+    the network of the long learning run where the student's loop runs (see
+    TRUSTED_HELPERS); its final parameters are then evaluated here.
     """
     from dataset import dataset_circles
 
@@ -706,24 +721,29 @@ def check_train(train, points=None, seed=0):
     ):
         require_run()
         X, Y = dataset_circles(m=TRAIN_BUDGET["m"], seed=0)
-        model = _build(TRAIN_BUDGET["sizes"], _rng(0))
+        local = _build(TRAIN_BUDGET["sizes"], _rng(0))
         loss_fn = BCELoss()
         with np.errstate(all="ignore"):
-            before = float(np.mean(loss_fn(model(X), Y)))
+            before = float(np.mean(loss_fn(local(X), Y)))
+        names = ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model")
+        classes = tuple(helpers[name] for name in names) if helpers else None
+        model = _build(TRAIN_BUDGET["sizes"], _rng(0), classes=classes)
+        SGD = helpers["_ReferenceSGD"] if helpers else _ReferenceSGD
         with _reference_helpers(train):
             run_student(
                 train,
                 model,
-                loss_fn,
-                _ReferenceSGD(model, TRAIN_BUDGET["lr"]),
+                classes[3]() if classes else loss_fn,
+                SGD(model, TRAIN_BUDGET["lr"]),
                 X.copy(),
                 Y.copy(),
                 TRAIN_BUDGET["epochs"],
                 TRAIN_BUDGET["batch_size"],
                 seed=seed,
             )
+        trained = _load(local, run_student(_parameters, model))  # evaluated here, whatever ran the loop
         with np.errstate(all="ignore"):
-            Y_hat = model(X)
+            Y_hat = trained(X)
             after = float(np.mean(loss_fn(Y_hat, Y)))
         reached = _reference_accuracy(Y_hat, Y)
         if not np.isfinite(after):
@@ -742,14 +762,18 @@ def check_train(train, points=None, seed=0):
 
 
 # The checks the grader also runs itself, against the answer cell alone in its own sandbox
-# (autograder/trusted.py): test cell -> (answer cell, check, class or function name). `train`
-# is checked on a model, an optimizer and reference helpers swapped into the notebook, and
-# is scored in the notebook.
+# (autograder/trusted.py): test cell -> (answer cell, check, class or function name). For
+# `train`, the model, loss, optimizer and reference helpers stay on the grader's side and
+# answer the student's loop across the sandbox wall.
 TRUSTED = {
     "test_sgd": ("sgd", check_sgd, "SGD"),
     "test_minibatches": ("minibatches", check_minibatches, "minibatches"),
     "test_accuracy": ("accuracy", check_accuracy, "accuracy"),
+    "test_train": ("train", check_train, "train"),
 }
 # Classes a trusted check builds inside the sandbox (their source is defined there before the
 # answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
-TRUSTED_HELPERS = {"test_sgd": ("Module", _Layer, _NoParameters)}
+TRUSTED_HELPERS = {
+    "test_sgd": ("Module", _Layer, _NoParameters),
+    "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD),
+}
