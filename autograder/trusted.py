@@ -40,17 +40,22 @@ def _checks_module(assignment):
     return importlib.import_module(f"{assignment.split('_')[0]}_checks")
 
 
+def _table(assignment, name):
+    """The table `name` of the assignment's checks module, or {} when it has none."""
+    try:
+        module = _checks_module(assignment)
+    except ImportError:
+        return {}
+    return getattr(module, name, {})
+
+
 def trusted_table(assignment):
     """{test cell id: (answer cell id(s), check function, class name(s))} or {} when none.
 
     With tuples, the cells are defined together in one sandbox and the check gets a
     dict {class name: stand-in class} (whole-network checks).
     """
-    try:
-        module = _checks_module(assignment)
-    except ImportError:
-        return {}
-    return getattr(module, "TRUSTED", {})
+    return _table(assignment, "TRUSTED")
 
 
 _IMPORTS = {}
@@ -58,11 +63,7 @@ _IMPORTS = {}
 
 def helper_classes(assignment):
     """{test cell id: classes (or names) the check builds inside the sandbox}; {} when none."""
-    try:
-        module = _checks_module(assignment)
-    except ImportError:
-        return {}
-    return getattr(module, "TRUSTED_HELPERS", {})
+    return _table(assignment, "TRUSTED_HELPERS")
 
 
 def notebook_imports(assignment):
@@ -93,21 +94,13 @@ def notebook_imports(assignment):
 def trusted_values(assignment):
     """{test cell id: (notebook variable, check)}: answers that are plain data (e.g. a dict of
     names), read from the notebook after it ran and checked here; {} when none."""
-    try:
-        module = _checks_module(assignment)
-    except ImportError:
-        return {}
-    return getattr(module, "TRUSTED_VALUES", {})
+    return _table(assignment, "TRUSTED_VALUES")
 
 
 def trusted_namespace(assignment):
     """{test cell id: (notebook variables, check)}: checks of objects the notebook made (e.g.
     its `mlp`), run here against stand-ins for them after the notebook ran; {} when none."""
-    try:
-        module = _checks_module(assignment)
-    except ImportError:
-        return {}
-    return getattr(module, "TRUSTED_NAMESPACE", {})
+    return _table(assignment, "TRUSTED_NAMESPACE")
 
 
 def namespace_scores(assignment, run, points):

@@ -19,6 +19,7 @@ from scoring import (
     CheckFailed,
     Report,
     build_network,
+    class_checks_table,
     expect_close,
     quiet,
     run_student,
@@ -592,18 +593,8 @@ def check_suspects(suspects, points=None):
 
 # The checks the grader also runs itself, against the answer cells alone in their own
 # sandbox (autograder/trusted.py): test cell -> (answer cell(s), check, class name(s)).
-TRUSTED = {
-    "test_linear": ("linear", check_linear, "Linear"),
-    "test_sigmoid": ("sigmoid", check_sigmoid, "Sigmoid"),
-    "test_tanh": ("tanh", check_tanh, "Tanh"),
-    "test_relu": ("relu", check_relu, "ReLU"),
-    "test_mse_loss": ("mse_loss", check_mse_loss, "MSELoss"),
-    "test_bce_loss": ("bce_loss", check_bce_loss, "BCELoss"),
-    "test_model": ("model", check_model, "Model"),
-    # Whole networks: every answer cell together in one sandbox, the classes passed as a dict.
-    "test_model_network": (("linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"), check_network,
-                           ("Linear", "Sigmoid", "Tanh", "ReLU", "MSELoss", "BCELoss", "Model")),
-}
+# Whole networks (test_model_network): every answer cell together, the classes passed as a dict.
+TRUSTED = class_checks_table(globals(), check_network)
 # Answers that are plain data, read from the notebook after it ran and checked by the grader
 # itself: test cell -> (notebook variable, check).
 TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects)}
