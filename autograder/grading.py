@@ -37,6 +37,7 @@ from .course import (
     nbgrader_api,
     nbgrader_config,
     put_environment_on_path,
+    sync_assignment,
     temporary_release,
 )
 
@@ -125,7 +126,9 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         sandbox.self_test(limits, unsafe=unsafe_no_sandbox)
     except sandbox.SandboxUnavailable as error:
         raise GradingError(str(error)) from None
-    # The workers warm up their sandboxes while this process sets up the gradebook and screens.
+    # The workers warm up their sandboxes while this process sets up the gradebook and screens;
+    # the assignment's files (links, generated code such as Task 3's framework.py) come first.
+    sync_assignment(assignment)
     pool, workers = _start_workers(assignment, limits, jobs, unsafe_no_sandbox, len(students))
     try:
         coursedir = course_directory(config)

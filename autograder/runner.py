@@ -563,22 +563,32 @@ def _kill_everything(contained):
 
 
 def _empty(folder):
-    """Remove everything below `folder` (the run's /tmp), whatever its permissions."""
-    import shutil
-
+    """Remove everything below `folder` (the run's /tmp), whatever its permissions, but
+    nothing on another file system: the read-only environment may be mounted below /tmp."""
+    device = os.stat(folder).st_dev
     for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                for root, dirs, _ in os.walk(path):
-                    for d in dirs:
-                        os.chmod(os.path.join(root, d), 0o700)
-                os.chmod(path, 0o700)
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
+        _remove(os.path.join(folder, name), device)
+
+
+def _remove(path, device):
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if info.st_dev != device:
+        return  # a mount point: not the run's
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            os.chmod(path, 0o700)
+            for name in os.listdir(path):
+                _remove(os.path.join(path, name), device)
+            os.rmdir(path)  # fails, harmlessly, for a folder that holds a mount point
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _status(status):
