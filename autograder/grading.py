@@ -398,7 +398,7 @@ def _run_all(pool, workers, assignment, results, max_scores, progress, clock):
     from .trusted import seed_of, trusted_namespace, trusted_table, trusted_values
 
     table = {**trusted_table(assignment), **trusted_values(assignment), **trusted_namespace(assignment)}
-    fetch = sorted({variable for variable, _ in trusted_values(assignment).values()})
+    fetch = sorted({entry[0] for entry in trusted_values(assignment).values()})
     tasks = []
     for result in results:
         if not result.notebooks:

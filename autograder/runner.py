@@ -375,6 +375,8 @@ def serve_objects(replies, namespace=None):
                         namespace.update(saved)
                     # The array arguments as the function (and its iteration) left them.
                     reply["args"] = [_encode(a) if isinstance(a, np.ndarray) else None for a in args]
+                elif op == "value":  # a variable as plain JSON data (see _plain)
+                    reply = {"value": _plain(namespace.get(str(request.get("name"))))}
                 elif op == "lookup":  # an object the notebook made, e.g. its `mlp`
                     if not isinstance(request.get("name"), str) or request["name"] not in namespace:
                         raise KeyError(request.get("name"))

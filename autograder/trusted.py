@@ -92,8 +92,9 @@ def notebook_imports(assignment):
 
 
 def trusted_values(assignment):
-    """{test cell id: (notebook variable, check)}: answers that are plain data (e.g. a dict of
-    names), read from the notebook after it ran and checked here; {} when none."""
+    """{test cell id: (notebook variable, check, answer cell id)}: answers that are plain data
+    (e.g. a dict of names), read from the notebook after it ran (or, when the notebook never
+    got to it, from the answer cell run on its own) and checked here; {} when none."""
     return _table(assignment, "TRUSTED_VALUES")
 
 
@@ -489,14 +490,36 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None):
                     session.close()
         output = "".join(session.output) if session is not None else ""
         results[test_id] = (float(score), report.getvalue(), output)
-    for test_id, (variable, check) in trusted_values(assignment).items():
+    for test_id, (variable, check, answer_id) in trusted_values(assignment).items():
         if test_id not in points:
             continue
+        value = (values or {}).get(variable)
+        if value is None and answers.get(answer_id) is not None:
+            # The notebook never got there (its time ran out after other cells hung, say):
+            # the answer cell alone, after what came before it, as for the other checks.
+            value = _value_of(slot, answers, answer_id, variable, imports, skip)
         report = io.StringIO()
         with contextlib.redirect_stdout(report):
-            score = check((values or {}).get(variable), points=points[test_id])
+            score = check(value, points=points[test_id])
         results[test_id] = (float(score), report.getvalue(), "")
     return results
+
+
+def _value_of(slot, answers, answer_id, variable, imports, skip):
+    """`variable` as plain data after defining the answer cell in a fresh run, or None."""
+    import scoring
+
+    order = list(answers)
+    earlier = [(a, answers[a]) for a in order[:order.index(answer_id)]]
+    session = None
+    try:
+        session = Session(slot, answers[answer_id], imports=imports, earlier=earlier, skip=skip)
+        return session.ask({"op": "value", "name": variable}).get("value")
+    except (scoring.StudentError, AttributeError):
+        return None
+    finally:
+        if session is not None:
+            session.close()
 
 
 class _Broken:

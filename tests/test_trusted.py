@@ -30,3 +30,20 @@ def test_patching_the_check_gains_nothing_and_is_flagged(assignment, tmp_path):
     assert cheat.score == honest.score
     assert [cell for cell, _, _ in cheat.flags] == [test_cell], cheat.flags
     assert not honest.flags
+
+
+def test_an_answer_the_notebook_never_reached_is_still_checked(tmp_path):
+    """The notebook runs out of time long before the planted-bug hunt (as after many hung
+    cells); `suspects` is then read from its answer cell run on its own."""
+    from autograder import sandbox
+
+    assignment = "task2_backward"
+    write_submission(build_submission(assignment), tmp_path / "submitted", "slow", assignment)
+    limits = sandbox.Limits(cell_timeout=10, notebook_timeout=2)
+    (result,) = grade(assignment, tmp_path / "submitted", tmp_path / "out", workspace=tmp_path / "w",
+                      progress=False, html_feedback=False, limits=limits)
+    notebook = result.notebooks[f"{assignment}.ipynb"]
+    assert any(o.get("ename") == "NotebookTimeout" for c in notebook.cells if c.cell_type == "code"
+               for o in c.outputs), "the notebook was expected to run out of time"
+    scores = {item.cell_id: item.score for item in result.items}
+    assert scores["test_find_bug"] == 2.0 and scores["test_linear"] == 4.0, scores

@@ -596,8 +596,8 @@ def check_suspects(suspects, points=None):
 # Whole networks (test_model_network): every answer cell together, the classes passed as a dict.
 TRUSTED = class_checks_table(globals(), check_network)
 # Answers that are plain data, read from the notebook after it ran and checked by the grader
-# itself: test cell -> (notebook variable, check).
-TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects)}
+# itself: test cell -> (notebook variable, check, answer cell).
+TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects, "find_bug")}
 # Checks of objects the notebook made, run by the grader against stand-ins for them after the
 # notebook ran: test cell -> (notebook variables, check).
 TRUSTED_NAMESPACE = {"test_model_main": (("mlp", "loss_fn"), check_main)}
