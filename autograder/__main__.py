@@ -81,8 +81,11 @@ def _grade(args):
     print(format_table(args.assignment, results))
     if args.unsafe_no_sandbox:
         print("WARNING: student code ran WITHOUT a sandbox (--unsafe-no-sandbox).", file=sys.stderr)
-    recorded = all(r.items or r.reason for r in results)
-    return 0 if recorded else 1
+    failed = [r.student for r in results if r.grader_failed or not (r.items or r.reason)]
+    if failed:
+        print(f"error: the grader failed for {len(failed)} student(s): {', '.join(failed)[:500]}; "
+              "regrade them", file=sys.stderr)
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

@@ -1,52 +1,50 @@
-"""The trusted verdict: each class is checked by the grader itself, never by student code.
+"""The trusted verdict: every graded cell is scored by the grader itself, never by student code.
 
-For every test cell an assignment lists in its checks module's `TRUSTED` table, the
-grader starts a fresh sandboxed process holding only that one answer cell's code (a
-run of the sandbox's zygote in `objects` mode, see runner.py), and runs the course's
-own check function here, in the grader's process, against stand-ins (`RemoteClass`)
-whose every method call crosses to the sandbox and comes back as a plain float64 array (shape read from the reply, NaN
+For every test cell an assignment's grader-only spec (autograder/specs/) lists in its
+`TRUSTED` table, the grader starts a fresh sandboxed process holding the student's
+answer cell (after the notebook's imports and the student's earlier answers; a run of
+the sandbox's zygote in `objects` mode, see runner.py), and runs the spec's check here,
+in the grader's process, against stand-ins (`RemoteClass`) whose every method call
+crosses to the sandbox and comes back as plain data (protocol.py: float64 arrays, NaN
 and inf rejected). Whatever the student's code patches (numpy, the checks, IPython,
-ndarray subclasses), it patches it in its own sandbox only: the comparisons and
-the score are computed here. A crash, exit or hang costs only that class's points.
+ndarray subclasses), it patches it in its own sandbox only: the comparisons and the
+score are computed here.
 
-The notebook's own hidden test cells still run (their output is the student's
-feedback); where their score differs from the trusted one, the student is flagged
-for the instructor as possible tampering, with both scores as evidence.
+Every failure of a check — the student's code crashing, hanging or answering with
+something unreadable, the student's time budget running out, or the grader's own
+error — gives that check a `Verdict` of 0 with the reason. Nothing computed in the
+student's process is ever used as a score. What the grader computes on the student's
+behalf (a stand-in's forward called from the student's loop) is bounded: arguments
+are checked for size and shape before the grader computes with them.
 """
 
 import base64
 import contextlib
+import dataclasses
+import functools
 import inspect
 import io
+import math
 import re
-import sys
 
 import numpy as np
 
 from . import sandbox
 from .course import ROOT
 
-
-def _checks_module(assignment):
-    """The assignment's checks module, imported from the repository (trusted code)."""
-    for path in (ROOT, ROOT / "checks"):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-    generated = str(ROOT / "source" / assignment)  # e.g. Task 3's framework.py, built from Task 2's solution
-    if generated not in sys.path:
-        sys.path.append(generated)
-    import importlib
-
-    return importlib.import_module(f"{assignment.split('_')[0]}_checks")
+try:
+    from . import protocol
+except ImportError:  # TEMPORARY while protocol.py is written
+    class protocol:  # noqa: N801
+        class ProtocolError(ValueError):
+            pass
 
 
 def _table(assignment, name):
-    """The table `name` of the assignment's checks module, or {} when it has none."""
-    try:
-        module = _checks_module(assignment)
-    except ImportError:
-        return {}
-    return getattr(module, name, {})
+    """The table `name` of the assignment's grader-only spec (autograder/specs/), or {}."""
+    from . import specs
+
+    return getattr(specs.load(assignment), name, {}) or {}
 
 
 def trusted_table(assignment):
@@ -104,30 +102,126 @@ def trusted_namespace(assignment):
     return _table(assignment, "TRUSTED_NAMESPACE")
 
 
-def namespace_scores(assignment, run, points):
+class Budget:
+    """The wall-clock seconds left for one student's trusted checks, all of them together."""
+
+    def __init__(self, seconds):
+        import time
+
+        self.deadline = time.monotonic() + float(seconds)
+        self.seconds = float(seconds)
+
+    def left(self):
+        import time
+
+        return self.deadline - time.monotonic()
+
+
+@dataclasses.dataclass
+class Tables:
+    """What grading needs to know of an assignment's spec (see `spec_tables`)."""
+
+    all: set  # test cells with a trusted check
+    fetch: tuple  # notebook variables read after the run (TRUSTED_VALUES)
+    checks_of: dict  # check function name -> test cell, for tamper evidence
+    protected: set  # names the source notebook imports from the course
+
+
+def spec_tables(assignment):
+    tables = {**trusted_table(assignment), **trusted_values(assignment), **trusted_namespace(assignment)}
+    checks_of = {}
+    for test_id, entry in tables.items():
+        for part in entry:
+            if callable(part) and hasattr(part, "__name__"):
+                checks_of[part.__name__] = test_id
+    protected = set()
+    import ast
+
+    try:
+        tree = ast.parse(notebook_imports(assignment))
+        for node in tree.body:
+            protected.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+    except SyntaxError:
+        pass
+    fetch = tuple(sorted({entry[0] for entry in trusted_values(assignment).values()}))
+    return Tables(set(tables), fetch, checks_of, protected - {"np", "plt"})
+
+
+def seeds_of(assignment):
+    """{test cell id: the seed its hidden test passes to its check}, read from the SOURCE notebook."""
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    seeds = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            seeds[meta["grade_id"]] = seed_of(cell.source)
+    return seeds
+
+
+def _run_check(title, points, check, *args, output=lambda: "", **kwargs):
+    """Run one check here; its Verdict. A check that fails in any way scores 0 with the reason."""
+    import scoring
+
+    from .results import Part, Verdict
+
+    finished = []
+    scoring.FINISHED = finished
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            score = float(check(*args, points=points, **kwargs))
+    except (scoring.StudentError, protocol.ProtocolError) as error:
+        return Verdict(0.0, points, title, reason=str(error)[:500], output=output())
+    except MemoryError:
+        return Verdict(0.0, points, title, reason="the check needed more memory than the grader allows "
+                       "(did your code pass on arrays of an unexpected shape?)", output=output())
+    except RecursionError:
+        return Verdict(0.0, points, title, reason="the check could not finish (recursion too deep)", output=output())
+    except Exception as error:  # the grader's own failure: still 0, never the notebook's score
+        return Verdict(0.0, points, title, reason=f"the check could not run ({type(error).__name__}: "
+                       f"{str(error)[:300]}); ask your instructor to regrade", output=output())
+    finally:
+        scoring.FINISHED = None
+    if not math.isfinite(score):
+        return Verdict(0.0, points, title, reason="the check gave no valid score", output=output())
+    report = finished[-1] if finished else None
+    parts = [Part(str(label), float(weight), bool(ok), str(message)) for label, weight, ok, message in
+             (report.parts if report is not None else [])]
+    return Verdict(min(max(score, 0.0), points), points, report.title if report is not None else title, parts,
+                   output=output())
+
+
+def namespace_scores(assignment, run, points, budget=None):
     """Switch a notebook's finished `run` to serving its objects; run the namespace checks here.
 
-    Returns {test cell: (score, report text, student output)}. The run cannot go back to
-    running cells afterwards.
+    Returns {test cell: Verdict}. The run cannot go back to running cells afterwards.
     """
     table = {test_id: entry for test_id, entry in trusted_namespace(assignment).items() if test_id in points}
     if not table:
         return {}
     import scoring
 
+    from .results import Verdict
+
     results = {}
-    session = None
+    session, why = None, None
     try:
-        session = Session(None, None, run=run)
-    except scoring.StudentError:
-        pass
+        session = Session(None, None, run=run, budget=budget)
+    except (scoring.StudentError, protocol.ProtocolError) as error:
+        why = str(error)
     for test_id, (variables, check) in table.items():
-        report = io.StringIO()
-        with contextlib.redirect_stdout(report):
-            namespace = {name: session.lookup(name) if session else None for name in variables}
-            score = check(namespace, points=points[test_id])
-        output = "".join(session.output) if session is not None else ""
-        results[test_id] = (float(score), report.getvalue(), output)
+        if session is None:
+            results[test_id] = Verdict(0.0, points[test_id], test_id,
+                                       reason=f"your notebook's objects could not be reached ({why})")
+            continue
+        try:
+            namespace = {name: session.lookup(name) for name in variables}
+        except (scoring.StudentError, protocol.ProtocolError) as error:
+            results[test_id] = Verdict(0.0, points[test_id], test_id, reason=str(error)[:500])
+            continue
+        results[test_id] = _run_check(test_id, points[test_id], check, namespace,
+                                      output=functools.partial(_output_of, session))
     return results
 
 
@@ -142,11 +236,28 @@ def encode(value, session=None):
     return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
 
 
-def _argument(value):
+def _argument(value, max_elements):
     """An argument the sandbox passed to a trusted stand-in: a number or string, or an array."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, float, str)):
+        return value if not isinstance(value, str) else value[:1000]
+    if isinstance(value, int):
+        if abs(value) > 2**31:
+            raise ValueError("an integer argument is out of range")
         return value
-    return decode(value, what="the array passed on")
+    array = decode(value, what="the array passed on")
+    if array.size > max_elements:
+        raise ValueError(f"an array of {array.size} numbers is more than the grader accepts ({max_elements})")
+    return array
+
+
+def _no_growing_broadcast(a, b):
+    """Refuse two arrays whose broadcast would be larger than both (e.g. (m,1,1) and (1,m,1))."""
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return  # they do not broadcast: the stand-in will say so itself
+    if math.prod(shape) > max(a.size, b.size):
+        raise ValueError(f"arrays of shapes {a.shape} and {b.shape} do not match")
 
 
 def _callback_value(value):
@@ -188,7 +299,7 @@ def decode(value, what="the returned value"):
 class Session:
     """One sandboxed process running one answer cell, driven request by request."""
 
-    def __init__(self, slot, source, run=None, imports="", earlier=(), skip=None):
+    def __init__(self, slot, source, run=None, imports="", earlier=(), skip=None, budget=None):
         """A fresh run of `slot` that defines `source`; or, given `run` (a notebook that has
         run), that run switched to serving the objects of the notebook's namespace.
 
@@ -201,6 +312,7 @@ class Session:
 
         self.dead, self.output, self.callbacks = None, [], {}
         self._error = StudentError
+        self.budget = budget
         if run is not None:
             self.worker = run
             self.ask({"op": "objects"}, what="your notebook")
@@ -252,24 +364,32 @@ class Session:
         return ident
 
     def ask(self, message, what="the call"):
+        """Send one request; its reply. The call and the callbacks it makes share one time limit,
+        the smaller of the per-cell limit and what is left of the student's budget."""
         if self.dead:
             raise self._error(self.dead)
         import time
 
-        deadline = time.monotonic() + self.worker.limits.cell_timeout  # for the call and its callbacks
+        limit = self.worker.limits.cell_timeout
+        if self.budget is not None:
+            limit = min(limit, self.budget.left())
+            if limit <= 0:
+                self.dead = _OUT_OF_TIME.format(self.budget.seconds)
+                raise self._error(self.dead)
+        deadline = time.monotonic() + limit
         try:
-            reply = self.worker.request(message, self.worker.limits.cell_timeout)
+            reply = self.worker.request(message, limit)
             while "callback" in reply:  # student code called a trusted stand-in: answer, then wait on
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.worker.close()
-                    raise sandbox.WorkerDied(f"the call did not finish within {self.worker.limits.cell_timeout:g} s "
-                                             "(time limit)", timed_out=True)
+                    raise sandbox.WorkerDied(f"the call did not finish within {limit:g} s (time limit)",
+                                             timed_out=True)
                 reply = self.worker.request(self._answer_callback(reply), left)
         except sandbox.WorkerDied as death:
             self.dead = death.reason
             raise self._error(death.reason) from None
-        if isinstance(reply.get("output"), str) and reply["output"]:
+        if isinstance(reply.get("output"), str) and reply["output"] and sum(map(len, self.output)) < 100_000:
             self.output.append(reply["output"][:10_000])
         if "error" in reply:
             error = AttributeError if reply.get("missing") else self._error
@@ -277,8 +397,17 @@ class Session:
             raise error(prefix + str(reply["error"])[:500])
         return reply
 
+    # What student code may hand a trusted stand-in: no more numbers than this per array, and
+    # arrays whose broadcast is no larger than the largest of them (no (m,1,1) against (1,m,1)).
+    MAX_ARGUMENT_ELEMENTS = 2**21
+    MAX_ARGUMENTS = 8
+
     def _answer_callback(self, request):
-        """Run a trusted stand-in's forward, backward, step or call on what the sandbox sent."""
+        """Run a trusted stand-in's forward, backward, step or call on what the sandbox sent.
+
+        Everything the student's code sent is checked before the grader computes with it,
+        so that no input makes the grader's side allocate more than a few times its size.
+        """
         target = self.callbacks.get(request.get("callback"))
         method = request.get("method")
         if target is None or method not in ("forward", "backward", "step", "__call__"):
@@ -286,10 +415,23 @@ class Session:
         if method == "__call__" and not callable(target):
             method = "forward"
         try:
-            args = [_argument(a) for a in request.get("args", [])]
-            kwargs = {str(k): _argument(v) for k, v in dict(request.get("kwargs", {})).items()}
+            raw_args, raw_kwargs = request.get("args", []), request.get("kwargs", {})
+            if not isinstance(raw_args, list) or not isinstance(raw_kwargs, dict) or \
+                    len(raw_args) + len(raw_kwargs) > self.MAX_ARGUMENTS:
+                return {"error": "the arguments could not be read"}
+            args = [_argument(a, self.MAX_ARGUMENT_ELEMENTS) for a in raw_args]
+            kwargs = {str(k)[:100]: _argument(v, self.MAX_ARGUMENT_ELEMENTS) for k, v in raw_kwargs.items()}
+            arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
+            if arrays and max(a.ndim for a in arrays) > 4:
+                return {"error": "arrays of more than 4 dimensions are not accepted"}
+            for first in range(len(arrays)):
+                for second in range(first + 1, len(arrays)):
+                    _no_growing_broadcast(arrays[first], arrays[second])
             function = target if method == "__call__" else getattr(target, method)
-            return {"value": _callback_value(function(*args, **kwargs))}
+            with np.errstate(all="ignore"):
+                return {"value": _callback_value(function(*args, **kwargs))}
+        except MemoryError:
+            return {"error": "the arguments were too large for the grader"}
         except Exception as error:  # the student's arguments were unusable: tell their code
             return {"error": str(error)[:300]}
 
@@ -440,19 +582,22 @@ class _RemoteMethod:
         return decode(reply.get("value"), what=f"{owner._name}.{self.name}")
 
 
-def trusted_scores(assignment, answers, points, seeds, slot, values=None):
-    """Run every trusted check of one student; {test cell: (score, report text, student output)}.
+def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget=None):
+    """Run every trusted check of one student; {test cell: Verdict}.
 
     Args:
-        answers: {answer cell id: the student's source}.
+        answers: {answer cell id: the student's source}, in notebook order.
         points: {test cell id: max points}.
-        seeds: {test cell id: the seed its hidden test cell uses}.
+        seeds: {test cell id: the seed of its check}, from the source notebook.
         slot: the sandbox.Slot whose fresh runs hold the student's answer cells.
         values: {variable: plain data} read from the student's notebook after it ran.
+        budget: the Budget all of this student's checks share (None: unlimited).
     """
-    table = trusted_table(assignment)  # puts checks/ on sys.path first
     import scoring
 
+    from .results import Verdict
+
+    table = trusted_table(assignment)
     results = {}
     imports = notebook_imports(assignment)
     order = list(answers)  # the answer cells in notebook order
@@ -460,52 +605,57 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None):
     for test_id, (answer_id, check, class_name) in table.items():
         if test_id not in points:
             continue
-        report = io.StringIO()
+        if budget is not None and budget.left() <= 0:
+            results[test_id] = Verdict(0.0, points[test_id], test_id, reason=_OUT_OF_TIME.format(budget.seconds))
+            continue
         session = None
-        with contextlib.redirect_stdout(report):
-            ids = answer_id if isinstance(answer_id, tuple) else (answer_id,)
-            names = class_name if isinstance(class_name, tuple) else (class_name,)
-            try:
-                missing = [a for a in ids if answers.get(a) is None]
-                if missing:
-                    raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
-                first = min(order.index(a) for a in ids)
-                earlier = [(a, answers[a]) for a in order[:first]]
-                helpers = helper_classes(assignment).get(test_id, ())
-                prelude = "\n\n".join([imports] + [inspect.getsource(h) for h in helpers if not isinstance(h, str)])
-                session = Session(slot, "\n\n".join(answers[a] for a in ids), imports=prelude,
-                                  earlier=earlier, skip=skip)
-                extra = {"helpers": {h if isinstance(h, str) else h.__name__:
-                                     RemoteClass(session, h if isinstance(h, str) else h.__name__)
-                                     for h in helpers}} if helpers else {}
-                classes = {name: (RemoteClass if name[:1].isupper() else RemoteFunction)(session, name)
-                           for name in names}
-            except scoring.StudentError as error:
-                classes, extra = {name: _Broken(str(error)) for name in names}, {}
-            cls = classes if isinstance(class_name, tuple) else classes[class_name]
-            try:
-                score = check(cls, points=points[test_id], seed=seeds.get(test_id, 0), **extra)
-            finally:
-                if session is not None:
-                    session.close()
-        output = "".join(session.output) if session is not None else ""
-        results[test_id] = (float(score), report.getvalue(), output)
+        ids = answer_id if isinstance(answer_id, tuple) else (answer_id,)
+        names = class_name if isinstance(class_name, tuple) else (class_name,)
+        try:
+            missing = [a for a in ids if answers.get(a) is None]
+            if missing:
+                raise scoring.StudentError(f"the answer cell {missing[0]!r} is missing")
+            first = min(order.index(a) for a in ids)
+            earlier = [(a, answers[a]) for a in order[:first]]
+            helpers = helper_classes(assignment).get(test_id, ())
+            prelude = "\n\n".join([imports] + [inspect.getsource(h) for h in helpers if not isinstance(h, str)])
+            session = Session(slot, "\n\n".join(answers[a] for a in ids), imports=prelude,
+                              earlier=earlier, skip=skip, budget=budget)
+            extra = {"helpers": {h if isinstance(h, str) else h.__name__:
+                                 RemoteClass(session, h if isinstance(h, str) else h.__name__)
+                                 for h in helpers}} if helpers else {}
+            classes = {name: (RemoteClass if name[:1].isupper() else RemoteFunction)(session, name)
+                       for name in names}
+        except (scoring.StudentError, protocol.ProtocolError) as error:
+            classes, extra = {name: _Broken(str(error)) for name in names}, {}
+        cls = classes if isinstance(class_name, tuple) else classes[class_name]
+        try:
+            results[test_id] = _run_check(test_id, points[test_id], check, cls, seed=seeds.get(test_id, 0),
+                                          output=functools.partial(_output_of, session), **extra)
+        finally:
+            if session is not None:
+                session.close()
     for test_id, (variable, check, answer_id) in trusted_values(assignment).items():
         if test_id not in points:
             continue
         value = (values or {}).get(variable)
-        if value is None and answers.get(answer_id) is not None:
+        if value is None and answers.get(answer_id) is not None and (budget is None or budget.left() > 0):
             # The notebook never got there (its time ran out after other cells hung, say):
             # the answer cell alone, after what came before it, as for the other checks.
-            value = _value_of(slot, answers, answer_id, variable, imports, skip)
-        report = io.StringIO()
-        with contextlib.redirect_stdout(report):
-            score = check(value, points=points[test_id])
-        results[test_id] = (float(score), report.getvalue(), "")
+            value = _value_of(slot, answers, answer_id, variable, imports, skip, budget)
+        results[test_id] = _run_check(test_id, points[test_id], check, value)
     return results
 
 
-def _value_of(slot, answers, answer_id, variable, imports, skip):
+def _output_of(session):
+    return "".join(session.output) if session is not None else ""
+
+
+_OUT_OF_TIME = ("not checked: your checks used up the grader's time for one student ({:g} s), "
+                "probably because earlier calls hung or were very slow")
+
+
+def _value_of(slot, answers, answer_id, variable, imports, skip, budget=None):
     """`variable` as plain data after defining the answer cell in a fresh run, or None."""
     import scoring
 
@@ -513,9 +663,9 @@ def _value_of(slot, answers, answer_id, variable, imports, skip):
     earlier = [(a, answers[a]) for a in order[:order.index(answer_id)]]
     session = None
     try:
-        session = Session(slot, answers[answer_id], imports=imports, earlier=earlier, skip=skip)
+        session = Session(slot, answers[answer_id], imports=imports, earlier=earlier, skip=skip, budget=budget)
         return session.ask({"op": "value", "name": variable}).get("value")
-    except (scoring.StudentError, AttributeError):
+    except (scoring.StudentError, protocol.ProtocolError, AttributeError):
         return None
     finally:
         if session is not None:
