@@ -176,8 +176,8 @@ def start_sandboxes(job):
     files = [ROOT / path for path in shipped_files(job.assignment).values()] + _generated_files(job.assignment)
     workers = default_workers(job.options.jobs, len(job.students))
     memory = max(int(job.grader["memory_mb"]), job.limits.memory_mb + 1024)
-    job.pool = Pool(workers, _worker_start, (job.assignment, files, job.limits, job.options.unsafe_no_sandbox),
-                    memory_mb=memory)
+    job.pool = Pool(workers, _grade_in_worker, _worker_start,
+                    (job.assignment, files, job.limits, job.options.unsafe_no_sandbox), memory_mb=memory)
 
 
 def _generated_files(assignment):
@@ -279,7 +279,7 @@ def run_all(job):
     # A student may take the whole notebook limit plus the whole checks budget, and some slack.
     timeout = limits.notebook_timeout + float(job.grader["checks_timeout"]) + 120
     bar = tqdm(total=len(tasks), desc=f"grading {job.assignment}", unit="student", disable=not job.options.progress)
-    for index, reply in job.pool.map(_grade_in_worker, tasks, timeout=timeout, retries=1):
+    for index, reply in job.pool.map(tasks, timeout=timeout, retries=1):
         job.runs[tasks[index].student] = reply
         bar.update()
     bar.close()

@@ -30,7 +30,7 @@ class Failure:
     reason: str
 
 
-def _worker_main(connection, initializer, initargs, memory_mb):
+def _worker_main(connection, function, initializer, initargs, memory_mb):
     if memory_mb:
         limit = int(memory_mb) * 2**20
         try:
@@ -39,13 +39,13 @@ def _worker_main(connection, initializer, initargs, memory_mb):
             pass
     state = initializer(*initargs) if initializer else None
     try:
-        _serve(connection, state)
+        _serve(connection, function, state)
     finally:
         if hasattr(state, "close"):
             state.close()
 
 
-def _serve(connection, state):
+def _serve(connection, function, state):
     while True:
         try:
             message = connection.recv()
@@ -53,9 +53,8 @@ def _serve(connection, state):
             return
         if message is None:
             return
-        function, task = message
         try:
-            reply = function(state, task)
+            reply = function(state, message)
         except BaseException as error:  # noqa: B036 - the grader's own failure, reported to the parent
             reply = Failure(f"{type(error).__name__}: {error}"[:500] + "\n" + traceback.format_exc()[-2000:])
         try:
@@ -65,9 +64,10 @@ def _serve(connection, state):
 
 
 class _Worker:
-    def __init__(self, context, initializer, initargs, memory_mb):
+    def __init__(self, context, function, initializer, initargs, memory_mb):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, initializer, initargs, memory_mb),
+        self.process = context.Process(target=_worker_main,
+                                       args=(child, function, initializer, initargs, memory_mb),
                                        daemon=True)
         self.process.start()
         child.close()
@@ -89,19 +89,21 @@ class _Worker:
 
 
 class Pool:
-    """`workers` processes, each set up once by `initializer(*initargs)` (its state)."""
+    """`workers` processes, each set up once by `initializer(*initargs)` (its state), then running
+    `function(state, task)` for each task it is given (the function is inherited, not sent)."""
 
-    def __init__(self, workers, initializer=None, initargs=(), memory_mb=None):
+    def __init__(self, workers, function, initializer=None, initargs=(), memory_mb=None):
         self.context = multiprocessing.get_context("fork")
+        self.function = function
         self.size, self.initializer, self.initargs, self.memory_mb = workers, initializer, initargs, memory_mb
         self.workers = [self._new() for _ in range(workers)]
         self.replaced = 0
 
     def _new(self):
-        return _Worker(self.context, self.initializer, self.initargs, self.memory_mb)
+        return _Worker(self.context, self.function, self.initializer, self.initargs, self.memory_mb)
 
-    def map(self, function, tasks, timeout=None, retries=1):
-        """Run `function(state, task)` for every task; yield (index, result or Failure) as they finish.
+    def map(self, tasks, timeout=None, retries=1):
+        """Run the function for every task; yield (index, result or Failure) as they finish.
 
         A task whose worker dies, or that runs longer than `timeout` seconds, is retried
         `retries` times in a fresh worker, then yields a Failure with the reason.
@@ -112,12 +114,16 @@ class Pool:
             for position, worker in enumerate(self.workers):
                 if worker.task is None and queue:
                     index, task, attempt = queue.popleft()
+                    if not worker.process.is_alive():  # it died between tasks
+                        worker.kill()
+                        self.workers[position] = worker = self._new()
+                        self.replaced += 1
                     try:
-                        worker.connection.send((function, task))
+                        worker.connection.send(task)
                     except (OSError, ValueError):
                         worker.kill()
                         self.workers[position] = worker = self._new()
-                        worker.connection.send((function, task))
+                        worker.connection.send(task)
                     worker.task = (index, task, attempt, time.monotonic())
                     busy += 1
             watched = {w.connection: w for w in self.workers if w.task is not None}
@@ -147,8 +153,16 @@ class Pool:
                 late = timeout is not None and now - started > timeout
                 if not (dead or late):
                     continue
-                if worker.connection.poll():  # it answered just before it ended
-                    continue
+                if dead and worker.connection.poll():  # it may have answered just before it ended
+                    try:
+                        reply = worker.connection.recv()
+                    except (EOFError, OSError):
+                        pass
+                    else:
+                        worker.task = None
+                        busy -= 1
+                        yield index, reply
+                        continue
                 why = (f"the grader's worker ran out of time ({timeout:g} s for one student)" if late and not dead
                        else f"the grader's worker died ({_exit_reason(worker.process.exitcode)})")
                 worker.task = None

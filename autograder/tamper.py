@@ -95,7 +95,7 @@ def tampering(cells, checks_of=None, protected=()):
     flags = []
     for label, source in cells:
         for evidence in findings(source, protected):
-            name = evidence.split("`")[1] if "`" in evidence else ""
+            name = evidence.split("`")[1].split(".")[-1] if "`" in evidence else ""
             cell = checks_of.get(name, label)
             flags.append((cell, f"{label}: {evidence}" if cell != label else evidence))
     return flags

@@ -199,10 +199,12 @@ def test_attack_gains_nothing_and_costs_only_its_class(attacked, name):
 def test_tampering_is_flagged_with_evidence(attacked):
     results, tmp = attacked
     assert results["checks_patch"].flags, "patching the checks was not flagged"
-    assert any(cell == "test_model" for cell, _, _ in results["model_checks_patch"].flags)
-    assert any(cell == "test_model_network" for cell, _, _ in results["utils_patch"].flags)
-    assert any(cell == "test_find_bug" for cell, _, _ in results["suspects_check_patch"].flags)
-    assert any(cell == "test_model_main" for cell, _, _ in results["main_check_patch"].flags)
+    assert any(cell == "test_model" for cell, _ in results["model_checks_patch"].flags)
+    assert any("utils.gradient_check" in evidence for _, evidence in results["utils_patch"].flags)
+    assert any(cell == "test_find_bug" for cell, _ in results["suspects_check_patch"].flags)
+    assert any(cell == "test_model_main" for cell, _ in results["main_check_patch"].flags)
+    assert any("np.allclose" in evidence for _, evidence in results["allclose_patch"].flags)
+    assert any("input_transformers" in evidence for _, evidence in results["input_transformer"].flags)
     assert "checks_patch" in (tmp / "out" / "flags.csv").read_text()
     assert not results["honest"].flags and not results["honest_wrong_linear"].flags
 

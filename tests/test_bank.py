@@ -126,9 +126,9 @@ def _cases():
 def test_bank_variant(graded_bank, assignment, student):
     cells, flags, reason = graded_bank(assignment, part_of(assignment)[student])[student]
     assert cells, f"{student} got no graded cells"
-    # Every bank answer is honest: the trusted verdict and the notebook's own must agree.
-    assert not flags, f"{student}: honest code flagged as tampering (cell, notebook, trusted): {flags}"
-    assert "trusted checks could not run" not in reason, reason
+    # Every bank answer is honest: its code shows no sign of tampering, and every check ran.
+    assert not flags, f"{student}: honest code flagged as tampering (cell, evidence): {flags}"
+    assert "the grader failed" not in reason and "could not run" not in str(cells), (reason, cells)
     lost = {c: s for c, s in cells.items() if s[0] < s[1]}
     if student == "untouched":
         earned = {c: s for c, s in cells.items() if s[0] > 0}

@@ -1,5 +1,6 @@
 """The trusted verdict of Tasks 1 and 3 (Task 2's is in test_attacks.py): a wrong answer that
-also patches its own test cell's check earns what the wrong answer earns, and is flagged."""
+also patches its own test cell's check earns what the wrong answer earns, and its code is
+flagged (the evidence is read from the code by the grader, never from the notebook's outputs)."""
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_patching_the_check_gains_nothing_and_is_flagged(assignment, tmp_path):
     cell = {r.student: next(i for i in r.items if i.cell_id == test_cell) for r in (honest, cheat)}
     assert cell["patched"].score == cell["honest_wrong"].score < cell["patched"].max_score
     assert cheat.score == honest.score
-    assert [cell for cell, _, _ in cheat.flags] == [test_cell], cheat.flags
+    assert [cell for cell, _ in cheat.flags] == [test_cell], cheat.flags
     assert not honest.flags
 
 
