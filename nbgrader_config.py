@@ -45,6 +45,10 @@ c.Sandbox.output_kb = 256  # output kept per cell
 c.Sandbox.tmp_mb = 256  # size of /tmp and of /dev/shm in the sandbox (they live in memory)
 c.Sandbox.draw_figures = False  # True: draw figures into graded notebooks and feedback (slower)
 
+# The grader's own side of the wall (autograder/grading.py, trusted.py), bounded per student too.
+c.Grader.checks_timeout = 300  # wall seconds for all trusted checks of one student together
+c.Grader.memory_mb = 6144  # address space of each grading worker (at least the sandbox's + 1 GB)
+
 # Used when nbgrader's own autograde runs (stock `nbgrader autograde`, the benchmark).
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True

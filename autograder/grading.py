@@ -60,6 +60,7 @@ class Options:
     reveal_hidden_tests: bool = False
     limits: object = None
     log: object = print
+    checks_timeout: float = None
 
 
 @dataclass
@@ -85,7 +86,7 @@ class Job:
 
 def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print,
           html_feedback=True, jobs=None, unsafe_no_sandbox=False, limits=None, reveal_hidden_tests=False,
-          timings=None):
+          timings=None, checks_timeout=None):
     """Grade every student folder of `submissions`; return the list of Results.
 
     Args:
@@ -102,8 +103,10 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         limits: sandbox.Limits (default: `c.Sandbox` in nbgrader_config.py).
         reveal_hidden_tests: show the hidden tests' source in the HTML feedback.
         timings: a dict that receives the seconds each stage took (for benchmarks).
+        checks_timeout: seconds for all trusted checks of one student (default: c.Grader).
     """
-    options = Options(progress, html_feedback, jobs, unsafe_no_sandbox, reveal_hidden_tests, limits, log)
+    options = Options(progress, html_feedback, jobs, unsafe_no_sandbox, reveal_hidden_tests, limits, log,
+                      checks_timeout)
     job = Job(assignment, Path(submissions or ROOT / "submitted"), Path(out or ROOT / "reports" / assignment),
               workspace, options, timings)
     try:
@@ -144,6 +147,8 @@ def check_input(job):
     job.config = nbgrader_config(**_workspace_overrides(job.workspace))
     job.limits = job.options.limits or sandbox.Limits.from_config(job.config)
     job.grader = {**GRADER_DEFAULTS, **dict(job.config.get("Grader", {}))}
+    if job.options.checks_timeout is not None:
+        job.grader["checks_timeout"] = job.options.checks_timeout
     try:
         sandbox.check_available(unsafe=job.options.unsafe_no_sandbox)
         sandbox.self_test(job.limits, unsafe=job.options.unsafe_no_sandbox)

@@ -48,3 +48,36 @@ def test_an_answer_the_notebook_never_reached_is_still_checked(tmp_path):
                for o in c.outputs), "the notebook was expected to run out of time"
     scores = {item.cell_id: item.score for item in result.items}
     assert scores["test_find_bug"] == 2.0 and scores["test_linear"] == 4.0, scores
+
+
+def test_one_students_checks_share_one_time_budget(tmp_path):
+    """Every call of a slow Sigmoid.backward stays under the per-call limit, but together they
+    would hold the worker for minutes: the student's checks stop when the budget is spent,
+    score 0 with the reason, and the next student is graded normally."""
+    import time
+
+    import nbformat
+
+    from autograder import course, sandbox
+
+    assignment = "task2_backward"
+    reference = course.solution_source(course.answer_cells(nbformat.read(course.notebook_path(assignment),
+                                                                         as_version=4))["sigmoid"].source)
+    slow_sigmoid = reference.replace("    def backward(self, da: np.ndarray) -> np.ndarray:\n",
+                                     "    def backward(self, da: np.ndarray) -> np.ndarray:\n"
+                                     "        import time\n        time.sleep(0.9)\n", 1)
+    assert slow_sigmoid != reference
+    submitted = tmp_path / "submitted"
+    write_submission(build_submission(assignment, {"sigmoid": slow_sigmoid}), submitted, "a_slow", assignment)
+    write_submission(build_submission(assignment), submitted, "b_honest", assignment)
+    limits = sandbox.Limits(cell_timeout=2, notebook_timeout=60)
+    started = time.monotonic()
+    results = {r.student: r for r in grade(assignment, submitted, tmp_path / "out", workspace=tmp_path / "w",
+                                           progress=False, html_feedback=False, limits=limits, jobs=1,
+                                           checks_timeout=4)}
+    assert time.monotonic() - started < 120
+    slow, honest = results["a_slow"], results["b_honest"]
+    assert honest.score == 22
+    reasons = " ".join(item.reason for item in slow.items)
+    assert "used up the grader's time" in reasons, reasons
+    assert slow.score < 22
