@@ -6,6 +6,10 @@ and `checks/*.py` live once in the repository. `sync_assignment` links them into
 generates the given code a later task ships (Task 3's `framework.py` is cut from
 the Task 2 source notebook's answer cells). nbgrader's `generate_assignment`
 then copies real files into `release/<assignment>/`.
+
+What is shipped (`shipped_files`: release/ and every sandbox) is only that. The
+grader-only specs (`autograder/specs/`: answer keys, reference code, the trusted
+checks' tables) are never linked into source/, so nbgrader can never copy them.
 """
 
 import os
@@ -65,13 +69,17 @@ def task_checks_file(assignment):
     return Path("checks") / f"{assignment.split('_')[0]}_checks.py"
 
 
-def grader_only_file(assignment):
-    """`checks/task3_hidden.py`: reference code the autograder uses and students never get."""
-    return Path("checks") / f"{assignment.split('_')[0]}_hidden.py"
+SPECS = ROOT / "autograder" / "specs"
 
 
-def shipped_files(assignment):
-    """{name in the assignment folder: repository path} of the shared files it ships."""
+def spec_files():
+    """The grader-only spec files (autograder/specs/*.py): never linked, shipped or copied."""
+    return sorted(p for p in SPECS.glob("*.py"))
+
+
+def linked_files(assignment):
+    """{name in the assignment folder: repository path} of the files linked into source/<assignment>/:
+    the shared files and the assignment's checks module, each a symlink to its one copy."""
     files = dict(SHARED_FILES)
     checks = task_checks_file(assignment)
     if (ROOT / checks).exists():
@@ -79,17 +87,13 @@ def shipped_files(assignment):
     return files
 
 
-def linked_files(assignment):
-    """Everything linked into source/<assignment>/: shipped files plus the grader-only file.
-
-    nbgrader's autograde copies source/<assignment>/'s files into each graded folder, so
-    the grader-only file is there when hidden tests run; `generate_release` drops it
-    from release/.
-    """
-    files = shipped_files(assignment)
-    hidden = grader_only_file(assignment)
-    if (ROOT / hidden).exists():
-        files[hidden.name] = str(hidden)
+def shipped_files(assignment):
+    """{name in the assignment folder: repository path} of everything release/ and the sandbox get
+    besides the notebook: the linked files and the generated given code (e.g. Task 3's
+    framework.py, at source/<assignment>/framework.py). Nothing of autograder/specs/."""
+    files = linked_files(assignment)
+    for name in GENERATED_FILES.get(assignment, {}):
+        files[name] = str(Path("source") / assignment / name)
     return files
 
 
@@ -102,7 +106,11 @@ def sync_assignment(assignment):
     folder = SOURCE / assignment
     if not folder.is_dir():
         raise FileNotFoundError(f"no assignment {assignment!r}: {folder} does not exist")
-    for name, target in linked_files(assignment).items():
+    linked = linked_files(assignment)
+    for stale in folder.iterdir():  # a link to a file that is no longer shared (e.g. grader-only code)
+        if stale.is_symlink() and stale.name not in linked:
+            stale.unlink()
+    for name, target in linked.items():
         link = folder / name
         relative = os.path.relpath(ROOT / target, folder)
         if link.is_symlink() and os.readlink(link) == relative:
@@ -232,7 +240,9 @@ def generate_release(assignment, release_dir=RELEASE, db_url=None):
                            f"\n{result.get('error', '')}")
     output = Path(release_dir) / assignment
     _drop_caches(output)
-    (output / grader_only_file(assignment).name).unlink(missing_ok=True)
+    leaked = sorted({p.name for p in spec_files()} & {p.name for p in output.rglob("*")})
+    if leaked:
+        raise RuntimeError(f"grader-only files were released into {output}: {leaked}")
     return output
 
 

@@ -229,16 +229,3 @@ def build_network(Model, layers):
 def stable_sigmoid(z):
     """1 / (1 + exp(-z)) without overflow for any z."""
     return np.exp(-np.logaddexp(0.0, -z))
-
-
-# The graded classes of Tasks 1 and 2: answer cell -> class name, in notebook order.
-CLASS_CELLS = {"linear": "Linear", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
-               "mse_loss": "MSELoss", "bce_loss": "BCELoss", "model": "Model"}
-
-
-def class_checks_table(checks, network_check):
-    """The TRUSTED table of a task that grades CLASS_CELLS: `test_<cell>` runs `checks["check_<cell>"]`
-    on that class alone; `test_model_network` runs `network_check` on all of them together."""
-    table = {f"test_{cell}": (cell, checks[f"check_{cell}"], name) for cell, name in CLASS_CELLS.items()}
-    table["test_model_network"] = (tuple(CLASS_CELLS), network_check, tuple(CLASS_CELLS.values()))
-    return table

@@ -10,8 +10,10 @@ Isolation, so that a bug costs points in its own cell only:
 - `check_sgd` steps stand-in modules that hold known W, b, dW, db (no Linear).
 - `check_train` runs the student's loop on a network built from the given
   `framework` classes, with this module's reference optimizer, and with the
-  reference `minibatches` and `accuracy` swapped into the notebook for the
-  duration of the check (the student's versions are put back afterwards).
+  reference `accuracy` swapped into the notebook for the duration of the check
+  (the student's version is put back afterwards). When grading, the grader also
+  swaps in its own `minibatches` (its `minibatches` argument); the self-check
+  uses the student's.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
 """
@@ -52,11 +54,6 @@ def _rng(seed):
 
 
 # ------------------------------------------------------- reference implementations
-try:  # the reference iterator exists only where the autograder runs, never in a release
-    from task3_hidden import reference_minibatches as _reference_minibatches
-except ImportError:
-    _reference_minibatches = None
-
 # Used by check_train in place of the student's answers, so that a bug in SGD,
 # minibatches or accuracy costs points in that cell only.
 class _ReferenceSGD:
@@ -93,7 +90,7 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
     """SGD.step: W -= lr * dW and b -= lr * db in every module that has W and b.
 
     `helpers` ({"Module", "_Layer", "_NoParameters"}: classes) lets the grader build
-    the stand-in model where the student's SGD runs (see TRUSTED_HELPERS).
+    the stand-in model where the student's SGD runs (the grader's spec lists them).
     """
     helpers = helpers or {}
     Module, Layer, NoParameters = (helpers.get(name, default) for name, default in
@@ -102,18 +99,18 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
     report = Report("SGD.step", points)
     sizes = [(int(rng.integers(2, 5)), int(rng.integers(2, 5))) for _ in range(3)]
     sizes[-1] = (1, sizes[-1][1])
-    runs = []  # (names, before, grads, after, lr, error) for each step
+    runs = []  # (before, grads, after, lr, previous_grads, error) for each step
     for lr in (0.1, 0.73):
         model = Module()
         layers = {}
+        # W, b and the gradients as this check set them: what it expects is computed from
+        # these, never from what the layers report back.
+        current, previous_grads = {}, {}
         for i, (n_out, n_in) in enumerate(sizes, start=1):
             name = f"Dense_{i}"
-            layers[name] = Layer(
-                rng.standard_normal((n_out, n_in)),
-                rng.standard_normal((n_out, 1)),
-                rng.standard_normal((n_out, n_in)),
-                rng.standard_normal((n_out, 1)),
-            )
+            current[name] = (rng.standard_normal((n_out, n_in)), rng.standard_normal((n_out, 1)))
+            previous_grads[name] = (rng.standard_normal((n_out, n_in)), rng.standard_normal((n_out, 1)))
+            layers[name] = Layer(*(value.copy() for value in current[name] + previous_grads[name]))
             model.add_module(layers[name], name)
             if i < len(sizes):
                 model.add_module(NoParameters(), f"ReLU_{i}")
@@ -122,16 +119,14 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
         except CheckFailed as failure:
             runs.append((None,) * 5 + (f"SGD(model, lr) {failure}",))
             continue
-        previous_grads = {name: (layer.dW.copy(), layer.db.copy()) for name, layer in layers.items()}
         for _ in range(2):
             # Like backward, every step gets brand-new gradient arrays.
             grads = {
-                name: (rng.standard_normal(layer.W.shape), rng.standard_normal(layer.b.shape))
-                for name, layer in layers.items()
+                name: (rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for name, (W, b) in current.items()
             }
             for name, layer in layers.items():
                 layer.dW, layer.db = grads[name][0].copy(), grads[name][1].copy()
-            before = {name: (layer.W.copy(), layer.b.copy()) for name, layer in layers.items()}
+            before = {name: (W.copy(), b.copy()) for name, (W, b) in current.items()}
             try:
                 run_student(optimizer.step)
                 after = {
@@ -143,6 +138,9 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
                 runs.append((None,) * 5 + (f"step() {failure}",))
                 break
             previous_grads = grads
+            # Where a correct step leaves W and b: the next step starts there (the parts below
+            # stop at the first wrong step, so a later step is only judged after right ones).
+            current = {name: (W - lr * grads[name][0], b - lr * grads[name][1]) for name, (W, b) in current.items()}
 
     def each_run():
         for run in runs:
@@ -417,17 +415,18 @@ def check_accuracy(accuracy, points=None, seed=0):
 
 # -------------------------------------------------------------------------- train
 @contextlib.contextmanager
-def _reference_helpers(train):
-    """Swap the reference minibatches and accuracy into the namespace `train` reads.
+def _reference_helpers(train, minibatches=None):
+    """Swap the reference accuracy (and `minibatches`, when given) into the namespace `train` reads.
 
     The student's loop calls `minibatches` and `accuracy` by name; during the
     check they are the reference ones, so a bug there costs points only in the
     checks of those two functions. The student's versions are restored after.
+    The grader passes its own `minibatches`; a student's self-check uses theirs.
     """
     namespace = getattr(train, "__globals__", None)
     replacements = {"accuracy": _reference_accuracy}
-    if _reference_minibatches is not None:  # grading; a student's self-check uses their own
-        replacements["minibatches"] = _reference_minibatches
+    if minibatches is not None:
+        replacements["minibatches"] = minibatches
     if not isinstance(namespace, dict) and hasattr(train, "globals_during_calls"):
         # The grader's stand-in for a `train` that runs in its sandbox: it swaps them there.
         train.globals_during_calls = replacements
@@ -520,16 +519,17 @@ def _logged_classes(log):
     return LoggedModel, LoggedSGD
 
 
-def check_train(train, points=None, seed=0, helpers=None):
+def check_train(train, points=None, seed=0, helpers=None, minibatches=None):
     """train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed): the training loop.
 
     Checked with the framework classes, the reference optimizer and the reference
-    minibatches / accuracy: forward, backward, step once per mini-batch in this
-    order; one loss and one accuracy per epoch; and it learns circles.
+    accuracy (and `minibatches`, when given): forward, backward, step once per
+    mini-batch in this order; one loss and one accuracy per epoch; and it learns circles.
 
     `helpers` (the framework classes and `_ReferenceSGD`, by name) lets the grader build
-    the network of the long learning run where the student's loop runs (see
-    TRUSTED_HELPERS); its final parameters are then evaluated here.
+    the network of the long learning run where the student's loop runs; its final
+    parameters are then evaluated here. `minibatches`: the grader's own iterator, used
+    in place of the student's (None: the student's, as in the self-check).
     """
     from dataset import dataset_circles
 
@@ -547,7 +547,7 @@ def check_train(train, points=None, seed=0, helpers=None):
     loss_fn = BCELoss()
     history, error = None, None
     try:
-        with _reference_helpers(train):
+        with _reference_helpers(train, minibatches):
             history = run_student(
                 train, model, loss_fn, LoggedSGD(model, 0.5), X.copy(), Y.copy(), epochs, batch_size, seed=seed
             )
@@ -729,7 +729,7 @@ def check_train(train, points=None, seed=0, helpers=None):
         classes = tuple(helpers[name] for name in names) if helpers else None
         model = _build(TRAIN_BUDGET["sizes"], _rng(0), classes=classes)
         SGD = helpers["_ReferenceSGD"] if helpers else _ReferenceSGD
-        with _reference_helpers(train):
+        with _reference_helpers(train, minibatches):
             run_student(
                 train,
                 model,
@@ -759,21 +759,3 @@ def check_train(train, points=None, seed=0, helpers=None):
                 f"{TRAIN_BUDGET['target_accuracy']:.0%}"
             )
     return report.finish()
-
-
-# The checks the grader also runs itself, against the answer cell alone in its own sandbox
-# (autograder/trusted.py): test cell -> (answer cell, check, class or function name). For
-# `train`, the model, loss, optimizer and reference helpers stay on the grader's side and
-# answer the student's loop across the sandbox wall.
-TRUSTED = {
-    "test_sgd": ("sgd", check_sgd, "SGD"),
-    "test_minibatches": ("minibatches", check_minibatches, "minibatches"),
-    "test_accuracy": ("accuracy", check_accuracy, "accuracy"),
-    "test_train": ("train", check_train, "train"),
-}
-# Classes a trusted check builds inside the sandbox (their source is defined there before the
-# answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
-TRUSTED_HELPERS = {
-    "test_sgd": ("Module", _Layer, _NoParameters),
-    "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD),
-}

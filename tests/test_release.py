@@ -33,12 +33,21 @@ def test_release_is_in_sync_with_source(generated, assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_shared_files_are_links_and_release_copies_are_exact(assignment):
-    for name, target in course.shipped_files(assignment).items():
+    for name, target in course.linked_files(assignment).items():
         link = course.SOURCE / assignment / name
         assert link.is_symlink(), f"source/{assignment}/{name} must be a symlink to {target}"
         assert Path(os.path.realpath(link)) == (course.ROOT / target).resolve()
+    for name, target in course.shipped_files(assignment).items():
         copy = course.RELEASE / assignment / name
         assert filecmp.cmp(copy, course.ROOT / target, shallow=False), f"release/{assignment}/{name} is stale"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_holds_the_notebook_and_the_shipped_files_only(assignment):
+    released = {p.name for p in (course.RELEASE / assignment).rglob("*") if p.is_file()}
+    assert released == set(course.shipped_files(assignment)) | {f"{assignment}.ipynb"}
+    links = {p.name for p in (course.SOURCE / assignment).iterdir() if p.is_symlink()}
+    assert links == set(course.linked_files(assignment)), "source/ links a file that is not shipped"
 
 
 def test_release_notebooks_contain_no_solutions():

@@ -10,7 +10,9 @@ A spec says how the grader scores each graded cell of its assignment:
 The checks themselves may be the student's self-checks (shipped in `checks/`) called with
 the grader's own seeds and points, or grader-only code kept here (answer keys, reference
 helpers). Seeds come from the source notebook's hidden test cells, which never run in a
-student's process.
+student's process. What several specs share (the grader's reference mathematics, the
+reference classes, the table of class-alone cells) is in `common.py`; what students share
+with the grader (Report, expect_close, build_network, ...) is in checks/scoring.py.
 """
 
 import importlib

@@ -1,4 +1,48 @@
-"""Grader-only spec of task3_training (see autograder/specs/__init__.py)."""
+"""Grader-only spec of task3_training (see autograder/specs/__init__.py).
 
-from task3_checks import *  # noqa: F403 - the checks the grader runs with its own seeds
-from task3_checks import TRUSTED, TRUSTED_HELPERS  # noqa: F401
+Every graded cell is graded by the student's self-check (checks/task3_checks.py) with the
+grader's seeds. `check_train` is the self-check with the grader's own `reference_minibatches`
+(kept here, never shipped) swapped into the student's loop, so that a bug in the student's
+iterator costs points only in the iterator's own cell.
+"""
+
+import numpy as np
+
+import task3_checks
+from task3_checks import _Layer, _NoParameters, _ReferenceSGD, check_accuracy, check_minibatches, check_sgd
+
+
+def reference_minibatches(X, Y, batch_size, shuffle=True, seed=None):
+    """Yield (X_batch, Y_batch) covering every sample once, in a seeded random order."""
+    order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
+    for start in range(0, len(X), batch_size):
+        index = order[start : start + batch_size]
+        yield X[index], Y[index]
+
+
+def check_train(train, points=None, seed=0, helpers=None):
+    """task3_checks.check_train, with the grader's reference minibatches in the student's loop.
+
+    The iterator stays on the grader's side: the student's loop, in its sandbox, calls a
+    stand-in for it, and each call's batches are computed here.
+    """
+    return task3_checks.check_train(train, points=points, seed=seed, helpers=helpers,
+                                    minibatches=reference_minibatches)
+
+
+# The checks the grader runs itself, against the answer cell alone in its own sandbox
+# (autograder/trusted.py): test cell -> (answer cell, check, class or function name). For
+# `train`, the model, loss, optimizer and reference helpers of the short runs stay on the
+# grader's side and answer the student's loop across the sandbox wall.
+TRUSTED = {
+    "test_sgd": ("sgd", check_sgd, "SGD"),
+    "test_minibatches": ("minibatches", check_minibatches, "minibatches"),
+    "test_accuracy": ("accuracy", check_accuracy, "accuracy"),
+    "test_train": ("train", check_train, "train"),
+}
+# Classes a trusted check builds inside the sandbox (their source is defined there before the
+# answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
+TRUSTED_HELPERS = {
+    "test_sgd": ("Module", _Layer, _NoParameters),
+    "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD),
+}

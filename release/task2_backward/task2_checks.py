@@ -6,7 +6,10 @@ gradients computed here. Called without `points` it is the student's
 self-check (prints the list of parts and raises AssertionError when one fails);
 with `points` it is the autograder (prints the same list and returns the partial
 credit as a plain float). A bug in one class therefore costs points in that
-class's cell only; `check_network` and `check_main` test whole networks.
+class's cell only. `mystery_networks` builds the two networks of the planted-bug hunt.
+
+The whole-network checks and the check of `suspects` are the grader's own (they are not
+in this file): they compare your gradients with exact ones it computes itself.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
 """
@@ -19,7 +22,6 @@ from scoring import (
     CheckFailed,
     Report,
     build_network,
-    class_checks_table,
     expect_close,
     quiet,
     run_student,
@@ -37,10 +39,7 @@ __all__ = [
     "check_mse_loss",
     "check_bce_loss",
     "check_model",
-    "check_network",
-    "check_main",
     "mystery_networks",
-    "check_suspects",
 ]
 
 
@@ -406,139 +405,19 @@ def check_model(Model, points=None, seed=0):
     return report.finish()
 
 
-# ---------------------------------------------------------------- whole networks
-def _network_gradient_difference(model, loss_fn, X, Y, layers, epsilon=1e-6):
-    """gradient_check's relative difference over `layers`, through the public API only.
-
-    Reads W, b, dW, db and calls forward/backward, so it works the same on the
-    student's objects in the notebook and on the grader's stand-ins for them.
-    """
-    prediction = model.forward(X)
-    model.backward(loss_fn.backward(prediction, Y))
-    analytic, numeric = [], []
-    for layer in layers:
-        for attr in ("W", "b"):
-            value = np.array(getattr(layer, attr), dtype=float)
-            grad = getattr(layer, "d" + attr, None)
-            if grad is None or np.shape(grad) != value.shape:
-                grad = np.zeros_like(value)  # missing or misshapen: counts as wrong
-            shifted = []  # value + eps and value - eps at every entry, in that order
-            for index in np.ndindex(value.shape):
-                for sign in (1.0, -1.0):
-                    copy = value.copy()
-                    copy[index] += sign * epsilon
-                    shifted.append(copy)
-            # The grader's stand-in for a model evaluates all of them in one round trip.
-            many = getattr(model, "__course_losses__", None)
-            if many is not None:
-                losses = many(loss_fn, X, Y, layer, attr, shifted)
-            else:
-                losses = []
-                for copy in shifted:
-                    setattr(layer, attr, copy)
-                    losses.append(loss_fn.forward(model.forward(X), Y))
-            setattr(layer, attr, value)
-            means = np.array([float(np.mean(loss)) for loss in losses]).reshape(-1, 2)
-            estimate = ((means[:, 0] - means[:, 1]) / (2 * epsilon)).reshape(value.shape)
-            analytic.append(np.asarray(grad, dtype=float).ravel())
-            numeric.append(estimate.ravel())
-    a, n = np.concatenate(analytic), np.concatenate(numeric)
-    denominator = np.linalg.norm(a) + np.linalg.norm(n)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(a - n) / denominator)
-
-
-def check_network(classes, points=None, seed=0):
-    """Whole networks built from the student's classes pass gradient_check.
-
-    Args:
-        classes: dict with the student's Linear, Sigmoid, Tanh, ReLU, MSELoss,
-            BCELoss and Model (e.g. `globals()`).
-    """
-    from dataset import dataset_circles
-
-    rng = _rng(seed)
-    report = Report("Whole network: gradient check", points)
-    C = classes
-    X, Y = dataset_circles(m=32, radius=0.7, noise=0.0, seed=seed)
-
-    layers = []  # the Linear layers of the network being built, for the gradient check
-
-    def linear(n_in, n_out):
-        layer = C["Linear"](n_in, n_out)
-        layer.W = rng.standard_normal((n_out, n_in))
-        layer.b = rng.standard_normal((n_out, 1)) * 0.1
-        layers.append(layer)
-        return layer
-
-    networks = [
-        ("2-3-4-5-1, Tanh, Sigmoid, BCE", lambda: (build_network(C["Model"], [
-            ("Dense_1", linear(2, 3)), ("Tanh_1", C["Tanh"]()),
-            ("Dense_2", linear(3, 4)), ("Tanh_2", C["Tanh"]()),
-            ("Dense_3", linear(4, 5)), ("Tanh_3", C["Tanh"]()),
-            ("Dense_4_out", linear(5, 1)), ("Sigmoid", C["Sigmoid"]())]), C["BCELoss"](), X, Y)),
-        ("2-8-8-1, ReLU, Sigmoid, MSE", lambda: (build_network(C["Model"], [
-            ("Dense_1", linear(2, 8)), ("ReLU_1", C["ReLU"]()),
-            ("Dense_2", linear(8, 8)), ("ReLU_2", C["ReLU"]()),
-            ("Dense_3_out", linear(8, 1)), ("Sigmoid", C["Sigmoid"]())]), C["MSELoss"](), X, Y)),
-        ("3-5-2, Sigmoid hidden layer, two outputs, MSE", lambda: (build_network(C["Model"], [
-            ("Dense_1", linear(3, 5)), ("Sigmoid_1", C["Sigmoid"]()),
-            ("Dense_2_out", linear(5, 2))]), C["MSELoss"](),
-            rng.standard_normal((6, 3, 1)), rng.standard_normal((6, 2, 1)))),
-    ]
-    for label, build in networks:
-        with report.part(label, weight=1):
-            del layers[:]
-            model, loss_fn, inputs, targets = run_student(build)
-            difference = run_student(_network_gradient_difference, model, loss_fn, inputs, targets, list(layers))
-            if not difference < 1e-6:
-                raise CheckFailed(f"gradient_check difference = {difference:.3g} (must be < 1e-6)")
-    return report.finish()
-
-
-def _linear_layers(model):
-    """The modules of `model` that have an array W, in order."""
-    return [module for module in dict(model.modules).values() if isinstance(getattr(module, "W", None), np.ndarray)]
-
-
-def check_main(namespace, points=None):
-    """The main processing cell: `mlp` with at least 3 hidden layers, `loss_fn`, a gradient check."""
-    report = Report("Main processing cell", points)
-    mlp, loss_fn = namespace.get("mlp"), namespace.get("loss_fn")
-    no_model = None if mlp is not None and hasattr(mlp, "modules") else "define `mlp` as a Model built with add_module"
-    with report.part("`mlp` is a Model with at least 3 hidden layers", weight=1):
-        if no_model:
-            raise CheckFailed(no_model)
-        n_linear = len(run_student(_linear_layers, mlp))
-        if n_linear < 4:
-            raise CheckFailed(f"`mlp` has {n_linear} Linear layers; 3 hidden layers need at least 4")
-    with report.part("`mlp` maps circles (m, 2, 1) to probabilities (m, 1, 1)", weight=1):
-        from dataset import dataset_circles
-
-        X, Y = dataset_circles(m=64, radius=0.7, noise=0.0, seed=1)
-        if no_model:
-            raise CheckFailed(no_model)
-        out = run_student(mlp, X)
-        if np.shape(out) != (64, 1, 1):
-            raise CheckFailed(f"mlp(X) has shape {np.shape(out)}; expected (64, 1, 1)")
-    with report.part("gradient_check(mlp, loss_fn, X, Y) < 1e-6", weight=1):
-        if no_model:
-            raise CheckFailed(no_model)
-        if loss_fn is None:
-            raise CheckFailed("define `loss_fn` (e.g. BCELoss())")
-        layers = run_student(_linear_layers, mlp)
-        difference = run_student(_network_gradient_difference, mlp, loss_fn, X, Y, layers)
-        if not difference < 1e-6:
-            raise CheckFailed(f"gradient_check difference = {difference:.3g} (must be < 1e-6)")
-    return report.finish()
-
-
 # ------------------------------------------------------------ planted-bug hunt
-# Which parameter's gradient is wrong in each mystery network, and how.
-_PLANTED = {"A": ("Dense_2", "dW", lambda g, m: g * m), "B": ("Dense_3_out", "db", lambda g, m: -g)}
+# How one gradient of a mystery network is spoiled: the factor it is multiplied by, for a
+# batch of m samples (summed instead of averaged, the sign flipped, divided by m twice,
+# never computed). Which gradient of which layer, and how, is drawn from the seed.
+_FACTORS = (lambda m: float(m), lambda m: -1.0, lambda m: 1.0 / m, lambda m: 0.0)
 
 
 def mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model, seed=0):
     """Two networks, each with one planted gradient bug, for the student to find.
+
+    Both are 2-4-3-1 networks of your classes (ReLU hidden layers, a sigmoid output, BCE).
+    Every Linear layer of a network is the same copy of your Linear; in each network, one
+    gradient of one layer comes out wrong. Only a gradient check tells which.
 
     Returns:
         dict name -> (model, loss_fn, X, Y) to pass to `gradient_check`.
@@ -547,57 +426,59 @@ def mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model, seed=0):
 
     rng = _rng(seed)
     X, Y = dataset_circles(m=16, radius=0.7, noise=0.0, seed=seed)
+    sizes = [2, 4, 3, 1]
+    shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    places = [(shape, gradient) for shape in shapes for gradient in ("dW", "db")]
     networks = {}
-    for key, (bad_layer, bad_grad, corrupt) in _PLANTED.items():
+    for key, place in zip("AB", rng.choice(len(places), size=2, replace=False)):
+        shape, gradient = places[int(place)]
+        Layer = _mystery_linear(Linear, shape, gradient, _FACTORS[int(rng.integers(len(_FACTORS)))])
         layers = []
-        sizes = [2, 4, 3, 1]
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            name = f"Dense_{i}" if i < len(sizes) - 1 else f"Dense_{i}_out"
-            cls = Linear
-            if name == bad_layer:
-                cls = _planted_class(Linear, bad_grad, corrupt)
-            layer = cls(n_in, n_out)
-            layer.W = rng.standard_normal((n_out, n_in))
-            layers.append((name, layer))
-            layers.append((f"ReLU_{i}" if i < len(sizes) - 1 else "Sigmoid",
-                           ReLU() if i < len(sizes) - 1 else Sigmoid()))
+        for i, ((n_out, n_in), (W, b)) in enumerate(zip(shapes, _lively_weights(rng, shapes, X)), start=1):
+            last = i == len(shapes)
+            layer = Layer(n_in, n_out)
+            layer.W, layer.b = W, b
+            layers.append((f"Dense_{i}_out" if last else f"Dense_{i}", layer))
+            layers.append(("Sigmoid", Sigmoid()) if last else (f"ReLU_{i}", ReLU()))
         networks[key] = (build_network(Model, layers), BCELoss(), X, Y)
     return networks
 
 
-def _planted_class(Linear, attribute, corrupt):
-    class Linear(Linear):  # same name, so that printing the model gives nothing away
+def _lively_weights(rng, shapes, X):
+    """[(W, b)] of a ReLU network in which every hidden unit is active on some sample of X (no
+    dead unit, so that every gradient is non-zero and a spoiled one always shows)."""
+    while True:
+        weights, a, lively = [], X, True
+        for i, (n_out, n_in) in enumerate(shapes):
+            W, b = rng.standard_normal((n_out, n_in)), rng.standard_normal((n_out, 1)) * 0.5
+            weights.append((W, b))
+            z = W @ a + b
+            if i < len(shapes) - 1:
+                lively = lively and bool(np.all(np.any(z > 0, axis=0)))
+                a = np.maximum(z, 0)
+        if lively:
+            return weights
+
+
+def _mystery_linear(Linear, shape, gradient, factor):
+    """Your Linear, except that backward scales `gradient` of the layer whose W has `shape`.
+
+    Every layer of a mystery network is an instance of the one class this returns, which
+    looks like your Linear (same name, same attributes), so that printing the model or its
+    layers gives nothing away.
+    """
+
+    class Layer(Linear):
         def backward(self, dz):
             result = super().backward(dz)
-            setattr(self, attribute, corrupt(getattr(self, attribute), dz.shape[0]))
+            value = getattr(self, gradient, None)
+            if np.shape(getattr(self, "W", None)) == shape and isinstance(value, np.ndarray):
+                setattr(self, gradient, value * factor(np.shape(dz)[0]))
             return result
 
-    return Linear
-
-
-def check_suspects(suspects, points=None):
-    """`suspects` maps each mystery network to the parameter with the wrong gradient."""
-    report = Report("Planted-bug hunt", points)
-    if not isinstance(suspects, dict):
-        suspects = {}
-    for key, (layer, grad, _) in _PLANTED.items():
-        with report.part(f"network {key}", weight=1):
-            answer = suspects.get(key)
-            expected = f"{layer}.{grad[1:]}"
-            if not isinstance(answer, str) or not answer.strip():
-                raise CheckFailed(f"give the parameter's name as a string, e.g. suspects['{key}'] = 'Dense_1.b'")
-            if answer.strip() != expected:
-                raise CheckFailed(f"{answer!r} is not the parameter whose gradient is wrong")
-    return report.finish()
-
-
-# The checks the grader also runs itself, against the answer cells alone in their own
-# sandbox (autograder/trusted.py): test cell -> (answer cell(s), check, class name(s)).
-# Whole networks (test_model_network): every answer cell together, the classes passed as a dict.
-TRUSTED = class_checks_table(globals(), check_network)
-# Answers that are plain data, read from the notebook after it ran and checked by the grader
-# itself: test cell -> (notebook variable, check, answer cell).
-TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects, "find_bug")}
-# Checks of objects the notebook made, run by the grader against stand-ins for them after the
-# notebook ran: test cell -> (notebook variables, check).
-TRUSTED_NAMESPACE = {"test_model_main": (("mlp", "loss_fn"), check_main)}
+    for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
+        try:
+            setattr(Layer, attribute, getattr(Linear, attribute))
+        except (AttributeError, TypeError):
+            pass
+    return Layer

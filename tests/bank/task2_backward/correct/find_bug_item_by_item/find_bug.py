@@ -1,4 +1,4 @@
 # correct: filled item by item, with stray spaces
 suspects = {}
-suspects["A"] = "Dense_2.W "
-suspects["B"] = " Dense_3_out.b"
+suspects["A"] = "Dense_3_out.W "
+suspects["B"] = " Dense_2.b"

@@ -1,1 +1,0 @@
-../../checks/task3_hidden.py
