@@ -41,8 +41,10 @@ c.Sandbox.cpu_seconds = 600  # CPU seconds per sandbox
 c.Sandbox.memory_mb = 4096  # address space per sandbox
 c.Sandbox.max_processes = 64  # processes and threads per sandbox (pids cgroup)
 c.Sandbox.file_size_mb = 64  # largest file a notebook may write
-c.Sandbox.output_kb = 256  # output kept per cell
+c.Sandbox.output_kb = 256  # output kept per cell, all kinds together (errors and scores are always kept)
+c.Sandbox.notebook_output_kb = 2048  # output kept per notebook (its graded copy and feedback stay small)
 c.Sandbox.tmp_mb = 256  # size of /tmp and of /dev/shm in the sandbox (they live in memory)
+c.Sandbox.scratch_mb = 256  # size of the notebook's scratch folder in the sandbox (in memory too)
 c.Sandbox.draw_figures = False  # True: draw figures into graded notebooks and feedback (slower)
 
 # The grader's own side of the wall (autograder/grading.py, trusted.py), bounded per student too.

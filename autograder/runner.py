@@ -1,65 +1,53 @@
 """Runs a student's notebook cells, one request at a time, inside the sandbox.
 
 This file is the only grader code that runs next to student code. It is started as
-`python -I runner.py --zygote` in a scratch folder holding only the assignment's
-own files (see sandbox.py). The zygote imports numpy, IPython, matplotlib and the
-assignment's modules once, then forks a fresh child for every run it is asked
-for (one student's notebook, or one class of a trusted check) and relays that
-child's requests and replies. Between runs it kills every other process of the
-sandbox and empties /tmp, so nothing of one run survives into the next. Framing
-on its stdin/stdout: `C<json>` lines are for and from the child, `Z...` lines are
-the zygote's own (`Zfork cells|objects`, `Zend`; it answers `Z{"ready"|"forked"|
-"ended"|"exited": ...}`). The child cannot write `Z` lines: the zygote prefixes
-whatever it says with `C`, and the zygote is not dumpable, so its descriptors
-cannot be reached through /proc.
+`python -I runner.py --zygote --course DIR --scratch DIR` (see sandbox.py), with
+protocol.py next to it: the framing, the requests and replies, the codecs and every limit
+are described and implemented there, once, for both sides.
 
-A child serves one run's requests, as JSON lines. A `cells` run executes a notebook:
+The zygote copies the course's files from DIR into the scratch folder (its working
+directory), imports numpy, IPython, matplotlib and the assignment's modules once, then
+forks a fresh child for every run it is asked for (one student's notebook, or one class
+of a trusted check) and relays that child's requests and replies. After a run it kills
+every other process of the sandbox and empties /tmp and /dev/shm; before the next it
+refills the scratch folder with the course's files only and checks that the sandbox is
+as it was at its start (mounts, /tmp, /dev/shm, the scratch folder, SysV IPC, the Python
+environment). When it is not, it says so (`altered`) instead of forking, and the grader
+replaces the whole sandbox: no run starts in a sandbox an earlier one changed.
 
-    {"op": "run", "source": "<cell source>"}   -> {"outputs": [...nbformat v4 outputs...]}
-    {"op": "value", "name": "suspects"}        -> {"value": the variable as plain JSON data, or null}
-    {"op": "objects"}                          -> {"ok": true}, then it serves the requests below
-                                                  on the notebook's own namespace
-
-An `objects` run serves the trusted checks (see trusted.py): it defines the student's
-answer cells, then makes objects of their classes, sets and gets their arrays and
-calls their methods and functions, answering with plain data only:
-
-    {"op": "define", "source": "..."}                       -> {"ok": true}
-    {"op": "new", "cls": "Linear", "args": [3, 4]}          -> {"handle": 1}
-    {"op": "set", "handle": 1, "name": "W", "value": ARRAY}  -> {"ok": true}
-    {"op": "get", "handle": 1, "name": "dW"}                 -> {"value": ARRAY or null}
-    {"op": "call", "handle": 1, "name": "backward", "args": [ARRAY]} -> {"value": ARRAY or null}
-    {"op": "apply", "name": "accuracy", "args": [...], "kwargs": {...}, "items": 1000}
-        -> {"value": ARRAY or {"float"|"int"|"bool": x}} or, for an iterator, {"items": [[ARRAY, ...], ...]}
-           (its first 1000 items; with "items": 0, {"iterator": true} and no iteration), and
-           "args": the array arguments as the function left them
-    {"op": "losses", "model": 1, "loss": 2, "layer": 3, "attr": "W", "X": ARRAY, "Y": ARRAY,
-     "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
-    {"op": "lookup", "name": "mlp"}                          -> {"handle": 4} (a notebook's variable)
-    {"op": "modules", "handle": 4}                           -> {"modules": [["Dense_1", 5], ...]}
-
-Method calls and functions also answer "problems": NumPy's floating-point events on
-the way (overflow, invalid value, ...), for the checks that ask for warning-free code.
-
-where ARRAY is {"shape": [...], "data": base64 of little-endian float64}; a failure
-answers {"error": "<description>"}. Each reply is one JSON line on the child's own
-reply pipe. Student code gets fresh stdout/stderr streams (captured per cell) and
-its fds 1 and 2 point at /dev/null, so a stray write cannot break a reply.
+The child cannot write the zygote's lines: the zygote prefixes whatever it says with `C`,
+and the zygote is not dumpable, so its descriptors cannot be reached through /proc.
+Student code gets fresh stdout/stderr streams (captured per cell), its fds 0, 1 and 2
+point at /dev/null, so a stray write cannot break a reply, and input() finds no input.
 Nothing a child says is trusted: the grader only reads outputs from it.
 """
 
-import json
 import os
 import sys
 
 
+def _import_protocol():
+    """protocol.py from this file's folder (`python -I` puts no folder on sys.path)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import protocol
+    finally:
+        del sys.path[0]
+    return protocol
+
+
+protocol = _import_protocol()
+ProtocolError = protocol.ProtocolError
+
+
 def _protocol_stream():
-    """Keep the original stdout for replies; point fds 1 and 2 at /dev/null."""
+    """Keep the original stdout for the zygote's lines; point fds 1 and 2 at /dev/null."""
     reply_fd = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    return os.fdopen(reply_fd, "w", buffering=1, encoding="utf-8")
+    os.close(devnull)
+    return os.fdopen(reply_fd, "wb")
 
 
 def _shell():
@@ -109,23 +97,54 @@ def _figures_as_text(formatter):
 
 
 LIMIT = int(os.environ.get("RUNNER_OUTPUT_KB", "256")) * 1024
+NOTE = f"... (output cut: more than {LIMIT // 1024} KB in this cell)"
 
 
-def _cut(text):
-    if len(text) <= LIMIT:
-        return text
-    return text[:LIMIT] + f"\n... (output cut: more than {LIMIT // 1024} KB)\n"
+class _Channel:
+    """One run's requests (from the grader, through the zygote) and replies (to it)."""
+
+    def __init__(self, requests, replies):
+        self.requests, self.replies = requests, replies
+
+    def __iter__(self):
+        """Each request line, until the grader closes the pipe."""
+        while True:
+            line = self.requests.readline()
+            if not line:
+                return
+            yield line
+
+    def receive(self):
+        """The next message (the grader's answer to a callback); ProtocolError when there is none."""
+        line = self.requests.readline()
+        if not line:
+            raise ProtocolError("the grader is gone")
+        return protocol.loads(line, allow_nonfinite=True)  # the grader's: trusted, may hold NaN
+
+    def send(self, message, fallback=None):
+        """Send `message`, or `fallback` (an error) when it cannot be sent as it is."""
+        try:
+            line = protocol.dumps(message)
+        except ProtocolError as error:
+            line = protocol.dumps(fallback or {"error": f"the answer could not be sent back: {error}", "output": ""})
+        self.replies.write(line + b"\n")
+        self.replies.flush()
 
 
 def _outputs(shell, captured, result):
+    """The nbformat outputs of one cell, at most LIMIT bytes in all (protocol.cap_outputs)."""
     outputs = []
     if captured.stdout:
-        outputs.append({"output_type": "stream", "name": "stdout", "text": _cut(captured.stdout)})
+        outputs.append({"output_type": "stream", "name": "stdout", "text": captured.stdout[:LIMIT + 1]})
     if captured.stderr:
-        outputs.append({"output_type": "stream", "name": "stderr", "text": _cut(captured.stderr)})
-    for item in captured.outputs[:20]:
-        outputs.append({"output_type": "display_data", "data": _jsonable(item.data),
-                        "metadata": _jsonable(item.metadata or {})})
+        outputs.append({"output_type": "stream", "name": "stderr", "text": captured.stderr[:LIMIT + 1]})
+    for item in captured.outputs[:protocol.MAX_DISPLAYS]:
+        outputs.append({"output_type": "display_data", "data": _bundle(item.data),
+                        "metadata": _bundle(item.metadata or {})})
+    if len(captured.outputs) > protocol.MAX_DISPLAYS:
+        more = len(captured.outputs) - protocol.MAX_DISPLAYS
+        outputs.append({"output_type": "display_data", "metadata": {},
+                        "data": {"text/plain": f"... ({more} more displayed outputs not kept)"}})
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         outputs.append({"output_type": "error", "ename": type(error).__name__,
@@ -133,58 +152,60 @@ def _outputs(shell, captured, result):
     elif result.result is not None:
         data, metadata = shell.display_formatter.format(result.result)
         outputs.append({"output_type": "execute_result", "execution_count": None,
-                        "data": _jsonable(data), "metadata": _jsonable(metadata)})
-    return outputs
+                        "data": _bundle(data), "metadata": _bundle(metadata)})
+    return protocol.cap_outputs(outputs, LIMIT, NOTE)
 
 
 def _traceback(shell, error):
     import traceback
 
     lines = traceback.format_exception(type(error), error, error.__traceback__)
-    return [line.rstrip("\n") for line in lines][-30:]
+    return [line.rstrip("\n")[:1000] for line in lines][-30:]
 
 
-def _jsonable(value):
+def _bundle(value):
+    """A mime bundle (or metadata) that can cross as JSON, each text at most LIMIT + 1 long."""
     try:
-        json.dumps(value)
+        value = {key: item[:LIMIT + 1] if isinstance(item, str) else item for key, item in dict(value).items()}
+        protocol.dumps(value)  # JSON, no NaN, not too deep, not too large
         return value
-    except (TypeError, ValueError):
-        return {key: str(item) for key, item in dict(value).items()}
+    except Exception:  # noqa: BLE001 - whatever a student's formatter returned
+        try:
+            return {str(key)[:protocol.MAX_KEY]: str(item)[:LIMIT + 1] for key, item in dict(value).items()}
+        except Exception:  # noqa: BLE001
+            return {}
 
 
-def _decode(value, objects=None, replies=None):
-    import base64
-
-    import numpy as np
-
+def _decode(value, objects=None, channel=None):
+    """What the grader sent: a scalar, an ARRAY, an object of this run, a stand-in for one of the grader's."""
     if not isinstance(value, dict):
         return value
-    if "callback" in value:  # an object of the trusted grader: calls to it cross back
-        return _Stand_in(value["callback"], replies, objects)
+    if protocol.CALLBACK in value:  # an object of the trusted grader: calls to it cross back
+        return _Stand_in(value[protocol.CALLBACK], channel, objects)
     if "items" in value:  # what a trusted iterator yielded: a list of tuples of arrays
         return [tuple(_decode(part) for part in item) for item in value["items"]]
     if "handle" in value and objects is not None:
         return objects[value["handle"]]
-    data = np.frombuffer(base64.b64decode(value["data"]), dtype="<f8")
-    return data.reshape(value["shape"]).copy()
+    return protocol.decode_array(value, what="what the grader sent", finite=False)  # trusted: NaN passes
 
 
 class _Stand_in:
     """Stands for an object of the trusted grader (a recorder a check adds to a Model, the
     model, loss and optimizer a check hands to `train`, a reference function)."""
 
-    def __init__(self, ident, replies, objects):
-        self._ident, self._replies, self._objects = ident, replies, objects
+    def __init__(self, ident, channel, objects):
+        self._ident, self._channel, self._objects = ident, channel, objects
 
     def _cross(self, method, *args, **kwargs):
-        message = {"callback": self._ident, "method": method, "args": [_plain_arg(a) for a in args],
+        message = {protocol.CALLBACK: self._ident, "method": method, "args": [_plain_arg(a) for a in args],
                    "kwargs": {str(k): _plain_arg(v) for k, v in kwargs.items()}}
-        self._replies.write(json.dumps(message) + "\n")
-        self._replies.flush()
-        answer = json.loads(sys.stdin.readline())
+        line = protocol.dumps(message)  # ProtocolError (too large, say) is the caller's error
+        self._channel.replies.write(line + b"\n")
+        self._channel.replies.flush()
+        answer = self._channel.receive()
         if "error" in answer:
             raise RuntimeError(answer["error"])
-        return _decode(answer.get("value"), self._objects, self._replies)
+        return _decode(answer.get("value"), self._objects, self._channel)
 
     def forward(self, *args):
         return self._cross("forward", *args)
@@ -213,35 +234,15 @@ def _plain_arg(value):
 
 
 def _encode(value):
-    import base64
-
-    import numpy as np
-
+    """An ARRAY (protocol.encode_array), or None for what is no array: modules do not cross."""
     if value is None or isinstance(value, _Stand_in) or hasattr(value, "forward"):
         return None  # modules (add_module returns its argument) do not cross the wall
-    array = np.array(value, dtype="<f8", copy=True)  # a plain float64 array, whatever was returned
-    return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+    return protocol.encode_array(value)
 
 
-def _plain(value, depth=0):
-    """`value` rebuilt from plain JSON types only (dict with str keys, list, str, number, bool,
-    None), or None when it holds anything else: no student object crosses to the grader."""
-    import math
-
-    if depth > 6:
-        return None
-    if value is None or type(value) is bool:
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value) if isinstance(value, float) else int(value)
-        return number if not isinstance(number, float) or math.isfinite(number) else None
-    if isinstance(value, str):
-        return str.__str__(value)[:1000]
-    if isinstance(value, (list, tuple)) and len(value) <= 100:
-        return [_plain(item, depth + 1) for item in list.__iter__(list(value))]
-    if isinstance(value, dict) and len(value) <= 100:
-        return {str.__str__(k)[:200]: _plain(v, depth + 1) for k, v in dict.items(value) if isinstance(k, str)}
-    return None
+def _data(value):
+    """A value as tagged plain data (protocol.encode_data), arrays through _encode."""
+    return protocol.encode_data(value, leaf=_encode)
 
 
 def _apply(function, kwargs, *args):
@@ -253,28 +254,6 @@ def _iterator_like(value):
     if hasattr(value, "__next__"):
         return True
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(i, (list, tuple)) for i in value)
-
-
-def _data(value, depth=0):
-    """A value as tagged plain data: {"bool"|"int"|"float"|"str": x}, {"dict": [[key, data], ...]},
-    {"list": [data, ...]}, an ARRAY for anything else, or null."""
-    import numpy as np
-
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return {"bool": bool(value)}
-    if isinstance(value, (int, np.integer)):
-        return {"int": int(value)}
-    if isinstance(value, (float, np.floating)):
-        return {"float": float(value)}
-    if isinstance(value, str):
-        return {"str": str.__str__(value)[:1000]}
-    if depth < 4 and isinstance(value, dict) and len(value) <= 1000:
-        return {"dict": [[str(key)[:200], _data(item, depth + 1)] for key, item in list(dict.items(value))]}
-    if depth < 4 and isinstance(value, (list, tuple)) and len(value) <= 100_000:
-        return {"list": [_data(item, depth + 1) for item in list(value)]}
-    return _encode(value)
 
 
 def _describe(error):
@@ -308,7 +287,7 @@ def _watched(method, args):
     return value, sorted(set(events)) + sorted({str(w.message) for w in caught})[:10]
 
 
-def serve_objects(replies, namespace=None):
+def serve_objects(channel, namespace=None):
     """The objects mode: the student's classes (or, after a notebook ran, the objects in its
     `namespace`), driven by the trusted checks."""
     import functools
@@ -326,40 +305,41 @@ def serve_objects(replies, namespace=None):
 
         namespace = {"np": np, "numpy": np, "Module": utils.Module, "__name__": "__main__"}
     objects = {}
-    for line in sys.stdin:
-        request = json.loads(line)
-        op = request.get("op")
+    for line in channel:
         captured = io.StringIO()
+        op = None
         try:
+            request = protocol.loads(line, allow_nonfinite=True)
+            op = request.get("op")
             with redirect_stdout(captured), redirect_stderr(captured), warnings.catch_warnings(), \
                     np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                if op == "define":
+                if op == protocol.DEFINE:
                     exec(compile(request["source"], "<answer>", "exec"), namespace)
                     reply = {"ok": True}
-                elif op == "new":
+                elif op == protocol.NEW:
                     cls = namespace[request["cls"]]
-                    objects[len(objects) + 1] = cls(*[_decode(a, objects, replies) for a in request.get("args", [])])
+                    objects[len(objects) + 1] = cls(*[_decode(a, objects, channel) for a in request.get("args", [])])
                     reply = {"handle": len(objects)}
-                elif op == "set":
-                    setattr(objects[request["handle"]], request["name"], _decode(request["value"], objects, replies))
+                elif op == protocol.SET:
+                    setattr(objects[request["handle"]], request["name"], _decode(request["value"], objects, channel))
                     reply = {"ok": True}
-                elif op == "get":
+                elif op == protocol.GET:
                     reply = {"value": _encode(getattr(objects[request["handle"]], request["name"]))}
-                elif op == "call":
+                elif op == protocol.CALL:
                     method = getattr(objects[request["handle"]], request["name"])
-                    args = [_decode(a, objects, replies) for a in request.get("args", [])]
+                    args = [_decode(a, objects, channel) for a in request.get("args", [])]
                     value, problems = _watched(method, args)
                     reply = {"value": _encode(value), "problems": problems}
-                elif op == "apply":  # a student's function (e.g. accuracy, minibatches, train)
+                elif op == protocol.APPLY:  # a student's function (e.g. accuracy, minibatches, train)
                     function = namespace[request["name"]]
-                    args = [_decode(a, objects, replies) for a in request.get("args", [])]
-                    kwargs = {str(k): _decode(v, objects, replies) for k, v in dict(request.get("kwargs", {})).items()}
+                    args = [_decode(a, objects, channel) for a in request.get("args", [])]
+                    kwargs = {str(k): _decode(v, objects, channel) for k, v in dict(request.get("kwargs", {})).items()}
                     saved = {}  # names the function finds in its globals during the call (the grader's helpers)
                     for name, value in dict(request.get("globals", {})).items():
                         if name in namespace:
                             saved[name] = namespace[name]
-                            namespace[name] = _decode(value, objects, replies)
+                            namespace[name] = _decode(value, objects, channel)
                     try:
                         value, problems = _watched(functools.partial(_apply, function, kwargs), args)
                         reply = {"problems": problems}
@@ -375,23 +355,23 @@ def serve_objects(replies, namespace=None):
                         namespace.update(saved)
                     # The array arguments as the function (and its iteration) left them.
                     reply["args"] = [_encode(a) if isinstance(a, np.ndarray) else None for a in args]
-                elif op == "value":  # a variable as plain JSON data (see _plain)
-                    reply = {"value": _plain(namespace.get(str(request.get("name"))))}
-                elif op == "lookup":  # an object the notebook made, e.g. its `mlp`
+                elif op == protocol.VALUE:  # a variable as plain JSON data (see protocol.plain)
+                    reply = {"value": protocol.plain(namespace.get(str(request.get("name"))))}
+                elif op == protocol.LOOKUP:  # an object the notebook made, e.g. its `mlp`
                     if not isinstance(request.get("name"), str) or request["name"] not in namespace:
                         raise KeyError(request.get("name"))
                     objects[len(objects) + 1] = namespace[request["name"]]
                     reply = {"handle": len(objects)}
-                elif op == "modules":  # a model's sub-modules, in order: [[name, handle], ...]
+                elif op == protocol.MODULES:  # a model's sub-modules, in order: [[name, handle], ...]
                     modules = objects[request["handle"]].modules
                     if not isinstance(modules, dict):
                         raise AttributeError("modules is not a dict of named modules")
                     found = []
                     for name, module in list(dict.items(modules))[:100]:
                         objects[len(objects) + 1] = module
-                        found.append([str(name)[:200], len(objects)])
+                        found.append([str(name)[:protocol.MAX_KEY], len(objects)])
                     reply = {"modules": found}
-                elif op == "losses":  # finite differences: many forward passes in one request
+                elif op == protocol.LOSSES:  # finite differences: many forward passes in one request
                     model, loss = objects[request["model"]], objects[request["loss"]]
                     layer, attr = objects[request["layer"]], request["attr"]
                     X, Y = _decode(request["X"]), _decode(request["Y"])
@@ -403,21 +383,16 @@ def serve_objects(replies, namespace=None):
                 else:
                     reply = {"error": f"unknown request {op!r}"}
         except AttributeError as error:
-            reply = {"error": _describe(error), "missing": op in ("get", "modules")}
+            reply = {"error": _describe(error), "missing": op in (protocol.GET, protocol.MODULES)}
         except KeyError as error:
-            reply = {"error": f"{error} is not defined" if op in ("new", "lookup") else _describe(error),
-                     "missing": op == "lookup"}
+            reply = {"error": f"{error} is not defined" if op in (protocol.NEW, protocol.LOOKUP) else _describe(error),
+                     "missing": op == protocol.LOOKUP}
         except (Exception, SystemExit) as error:
             reply = {"error": _describe(error)}
         except BaseException as error:  # noqa: B036 - KeyboardInterrupt and friends from student code
             reply = {"error": _describe(error)}
         reply["output"] = captured.getvalue()[-LIMIT:]
-        try:
-            text = json.dumps(reply)
-        except (TypeError, ValueError):
-            text = json.dumps({"error": "the answer could not be sent back", "output": ""})
-        replies.write(text + "\n")
-        replies.flush()
+        channel.send(reply)
 
 
 _SHELL_METHODS = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "transform_cell",
@@ -443,37 +418,38 @@ def _restore_hooks(shell, pristine):
     sys.displayhook = pristine["displayhook"]
 
 
-def serve_cells(shell, replies):
+def serve_cells(shell, channel):
     """Run notebook cells, one request at a time, in `shell`."""
     from IPython.utils.capture import capture_output
 
     pristine = _hooks(shell)
-    for line in sys.stdin:
-        request = json.loads(line)
-        if request.get("op") == "objects":  # from now on, trusted checks drive the notebook's objects
-            replies.write(json.dumps({"ok": True}) + "\n")
-            replies.flush()
-            serve_objects(replies, shell.user_ns)
-            return
-        if request.get("op") == "value":  # a notebook variable, as plain data, for a trusted check
-            value = _plain(shell.user_ns.get(str(request.get("name"))))
-            replies.write(json.dumps({"value": value}) + "\n")
-            replies.flush()
+    for line in channel:
+        try:
+            request = protocol.loads(line, allow_nonfinite=True)
+        except ProtocolError as error:
+            channel.send({"error": str(error)})
             continue
-        if request.get("op") != "run":
+        op = request.get("op")
+        if op == protocol.OBJECTS:  # from now on, trusted checks drive the notebook's objects
+            channel.send({"ok": True})
+            serve_objects(channel, shell.user_ns)
+            return
+        if op == protocol.VALUE:  # a notebook variable, as plain data, for a trusted check
+            channel.send({"value": protocol.plain(shell.user_ns.get(str(request.get("name"))))})
+            continue
+        if op != protocol.RUN or not isinstance(request.get("source"), str):
+            channel.send({"error": f"unknown request {op!r}"})
             continue
         _restore_hooks(shell, pristine)  # a cell cannot rewrite how the next cells run
         with capture_output(stdout=True, stderr=True, display=True) as captured:
             result = shell.run_cell(request["source"], store_history=False, silent=False)
         outputs = _outputs(shell, captured, result)
-        replies.write(json.dumps({"outputs": outputs}) + "\n")
-        replies.flush()
+        channel.send({"outputs": outputs}, fallback={"outputs": [
+            {"output_type": "error", "ename": "OutputError", "evalue": "the cell's output could not be sent back",
+             "traceback": []}]})
 
 
 # ------------------------------------------------------------------ the zygote
-MAX_LINE = 40 * 2**20  # a child's reply longer than this ends the run
-
-
 def _warm_up():
     """Import what every run needs, once: numpy, IPython, matplotlib (fonts, mathtext), the course."""
     import glob
@@ -564,33 +540,135 @@ def _kill_everything(contained):
         time.sleep(0.002)
 
 
-def _empty(folder):
-    """Remove everything below `folder` (the run's /tmp), whatever its permissions, but
-    nothing on another file system: the read-only environment may be mounted below /tmp."""
-    device = os.stat(folder).st_dev
-    for name in os.listdir(folder):
-        _remove(os.path.join(folder, name), device)
-
-
-def _remove(path, device):
+def _tree(root):
+    """What is below `root` on its own file system, as a comparable tuple: each entry's path,
+    type, mode, owner, size (files) and extended attributes; a mount point only as one.
+    More than MAX_ENTRIES entries, or one that cannot be read, makes it a different tuple."""
     import stat
 
     try:
-        info = os.lstat(path)
-    except OSError:
-        return
-    if info.st_dev != device:
-        return  # a mount point: not the run's
-    try:
+        device = os.lstat(root).st_dev
+    except OSError as error:
+        return (("unreadable", root, error.errno),)
+    found, todo = [], [""]
+    while todo:
+        relative = todo.pop()
+        path = os.path.join(root, relative) if relative else root
+        try:
+            info = os.lstat(path)
+            attributes = tuple(sorted(os.listxattr(path, follow_symlinks=False)))
+        except OSError as error:
+            found.append((relative, "unreadable", error.errno))
+            continue
+        if info.st_dev != device:
+            found.append((relative, "mount"))
+            continue
+        kind = stat.S_IFMT(info.st_mode)
+        found.append((relative, kind, info.st_mode, info.st_uid, info.st_gid,
+                      info.st_size if stat.S_ISREG(info.st_mode) else 0, attributes))
+        if len(found) > MAX_ENTRIES:
+            return (("too many entries", root),)
         if stat.S_ISDIR(info.st_mode):
-            os.chmod(path, 0o700)
-            for name in os.listdir(path):
-                _remove(os.path.join(path, name), device)
-            os.rmdir(path)  # fails, harmlessly, for a folder that holds a mount point
-        else:
-            os.unlink(path)
+            try:
+                todo += [os.path.join(relative, name) for name in os.listdir(path)]
+            except OSError as error:
+                found.append((relative, "unlistable", error.errno))
+    return tuple(sorted(found, key=repr))
+
+
+MAX_ENTRIES = 20_000  # files a run may leave for the zygote to remove; more: a fresh sandbox
+
+
+def _clean(root, pristine):
+    """Remove everything below `root` on its own file system but the folders of `pristine`
+    (a _tree), and give those their modes back; never follow a link, never enter a mount
+    point. Works on descriptors (any depth, any name length, whatever modes the run left).
+    Returns False when it gave up (more than MAX_ENTRIES entries)."""
+    import stat
+
+    keep = {entry[0]: entry[2] for entry in pristine if entry[1] == stat.S_IFDIR}
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        os.chmod(root, keep.get("", 0o700) | 0o700)
+        device = os.lstat(root).st_dev
+        fd = os.open(root, flags)
     except OSError:
-        pass
+        return False
+    path, todo, seen = [], [os.listdir(fd)], 0
+    try:
+        while True:
+            if todo[-1]:
+                name = todo[-1].pop()
+                seen += 1
+                if seen > MAX_ENTRIES:
+                    return False
+                try:
+                    info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                if info.st_dev != device:
+                    continue  # a mount point (the environment, mounted below /tmp): not the run's
+                if not stat.S_ISDIR(info.st_mode):
+                    try:
+                        os.unlink(name, dir_fd=fd)
+                    except OSError:
+                        pass
+                    continue
+                try:
+                    os.chmod(name, 0o700, dir_fd=fd)
+                    child = os.open(name, flags, dir_fd=fd)
+                except OSError:
+                    continue
+                os.close(fd)
+                fd = child
+                path.append(name)
+                todo.append(os.listdir(fd))
+                continue
+            if not path:
+                break
+            parent = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd = parent
+            todo.pop()
+            name = path.pop()
+            relative = os.path.join(*path, name)
+            try:
+                if relative in keep:
+                    os.chmod(name, keep[relative], dir_fd=fd)
+                else:
+                    os.rmdir(name, dir_fd=fd)  # fails, harmlessly, for a folder that holds a mount point
+            except OSError:
+                pass
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    try:
+        os.chmod(root, keep.get("", 0o700))
+    except OSError:
+        return False
+    return True
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        return f"unreadable: {error.errno}".encode()
+
+
+def _sysvipc_left():
+    """The kinds of SysV IPC object (shm, msg, sem) some run left in this IPC namespace."""
+    return [kind for kind in ("shm", "msg", "sem") if len(_read(f"/proc/sysvipc/{kind}").splitlines()) > 1]
+
+
+def _identity(path):
+    try:
+        info = os.stat(path)
+        return info.st_dev, info.st_ino, info.st_mode, info.st_uid
+    except OSError as error:
+        return ("missing", error.errno)
 
 
 def _status(status):
@@ -600,17 +678,85 @@ def _status(status):
 
 
 class _Zygote:
-    def __init__(self, control_out, contained):
+    def __init__(self, control_out, contained, course, scratch):
         self.out, self.contained = control_out, contained
+        self.scratch = scratch
+        self.course = {}  # name -> (bytes, mode): the course's files, copied into every fresh scratch folder
+        for name in sorted(os.listdir(course)) if course else ():
+            path = os.path.join(course, name)
+            if os.path.isfile(path):
+                self.course[name] = (_read(path), os.stat(path).st_mode & 0o777)
+        self.folders = [f for f in ("/tmp", "/dev/shm") if os.path.isdir(f)] if contained else []
+        self.pristine = {folder: _tree(folder) for folder in self.folders}  # before anything wrote there
+        self.mounts = _read("/proc/self/mountinfo") if contained else b""
+        self.dirty = None  # why this sandbox cannot be trusted any more
+        self.scratch_root = [entry for entry in _tree(scratch) if entry[0] == ""]  # the folder itself
+        self._refill()
+        self.scratch_tree = _tree(scratch)
+        os.chdir(scratch)
         self.shell = _warm_up()
+        for folder in self.folders:  # what warming up wrote there (caches) goes now
+            _clean(folder, self.pristine[folder])
+        self.paths = sorted({sys.prefix, sys.base_prefix, sys.executable, os.path.realpath(sys.executable),
+                             os.path.dirname(os.path.abspath(__file__)), course or "/", scratch,
+                             *[p for p in sys.path if p and os.path.exists(p)]})
+        self.environment = [_identity(p) for p in self.paths]
         self.child = None  # (pid, write end of its stdin, read end of its replies)
-        self.pending = b""
+        self.pending = bytearray()
 
-    def say(self, prefix, payload):
-        self.out.write(prefix + payload + b"\n")
+    def say(self, message):
+        self.out.write(protocol.frame(protocol.ZYGOTE, message))
         self.out.flush()
 
-    def fork(self, mode):
+    def _refill(self):
+        """The scratch folder emptied, then the course's files only; False when it could not be."""
+        if not _clean(self.scratch, self.scratch_root):
+            return False
+        try:
+            for name, (content, mode) in self.course.items():
+                fd = os.open(os.path.join(self.scratch, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+                try:
+                    os.write(fd, content)  # small files: one write
+                finally:
+                    os.close(fd)
+                os.chmod(os.path.join(self.scratch, name), mode)
+        except OSError:
+            return False
+        return True
+
+    def altered(self, keep):
+        """Why the sandbox is not as it was at the start (None when it is); refills the scratch
+        folder unless `keep`."""
+        if self.dirty:
+            return self.dirty
+        if self.contained:
+            if _read("/proc/self/mountinfo") != self.mounts:
+                return "its mounts changed (a folder holding a mount point was moved?)"
+            left = _sysvipc_left()
+            if left:
+                return f"a run left SysV IPC objects ({', '.join(left)})"
+            for folder in self.folders:
+                if _tree(folder) != self.pristine[folder]:
+                    return f"{folder} is not as it was at the start"
+        if not keep:
+            if not self._refill() or _tree(self.scratch) != self.scratch_tree:
+                return "the scratch folder could not be reset"
+        try:
+            if os.getcwd() != self.scratch or _identity(".") != _identity(self.scratch):
+                return "the working folder moved"
+        except OSError:
+            return "the working folder is gone"
+        changed = [p for p, before in zip(self.paths, self.environment) if _identity(p) != before]
+        if changed:
+            return f"the Python environment changed ({changed[0]})"
+        return None
+
+    def fork(self, mode, keep):
+        reason = self.altered(keep)
+        if reason:
+            self.dirty = reason
+            self.say({protocol.ALTERED: reason})
+            return
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()
         pid = os.fork()
@@ -621,25 +767,29 @@ class _Zygote:
                 os._exit(0)
         os.close(child_in)
         os.close(child_out)
-        self.child, self.pending = (pid, to_child, from_child), b""
-        self.say(b"Z", json.dumps({"forked": pid}).encode())
+        self.child, self.pending = (pid, to_child, from_child), bytearray()
+        self.say({protocol.FORKED: pid})
 
     def _become_child(self, mode, child_in, child_out):
-        os.dup2(child_in, 0)
-        os.closerange(3, child_out)
-        os.closerange(child_out + 1, 4096)  # the zygote's control pipes are gone from here on
-        replies = os.fdopen(child_out, "w", buffering=1, encoding="utf-8")
+        keep = sorted({child_in, child_out})
+        os.closerange(3, keep[0])
+        os.closerange(keep[0] + 1, keep[-1])
+        os.closerange(keep[-1] + 1, 4096)  # the zygote's control pipes are gone from here on
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # input() finds nothing; the requests come on a descriptor of their own
+        os.close(devnull)
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as the child
+        channel = _Channel(os.fdopen(child_in, "rb"), os.fdopen(child_out, "wb"))
         import numpy as np
 
         np.random.seed()  # a fresh kernel would have fresh entropy too
         if mode == "objects":
-            serve_objects(replies)
+            serve_objects(channel)
         else:
-            serve_cells(self.shell, replies)
+            serve_cells(self.shell, channel)
 
-    def end(self, word, status=None):
-        """Kill the run, every process it started and its files in /tmp; report how it ended."""
+    def end(self, word, status=None, report=None):
+        """Kill the run, every process it started and its files in /tmp and /dev/shm; report how it ended."""
         import signal
 
         pid, to_child, from_child = self.child
@@ -653,10 +803,29 @@ class _Zygote:
         for fd in (to_child, from_child):
             os.close(fd)
         _kill_everything(self.contained)
-        for folder in ("/tmp", "/dev/shm") if self.contained else ():
-            if os.path.isdir(folder):
-                _empty(folder)
-        self.say(b"Z", json.dumps({word: _status(status) if status is not None else {"code": -1}}).encode())
+        for folder in self.folders:
+            if not _clean(folder, self.pristine[folder]):
+                self.dirty = f"a run left too much in {folder} to remove"
+        if report is None:
+            report = _status(status) if status is not None else {"code": -1}
+        self.say({word: report})
+
+    def relay(self, chunk):
+        """Pass the child's complete lines on, prefixed with C; end a run whose line is too long."""
+        start = 0
+        while self.child:
+            newline = chunk.find(b"\n", start)
+            piece = chunk[start:] if newline < 0 else chunk[start:newline]
+            if len(self.pending) + len(piece) > protocol.MAX_LINE:
+                self.end(protocol.EXITED, report={"oversized": protocol.MAX_LINE})
+                return
+            if newline < 0:
+                self.pending += piece
+                return
+            self.out.write(protocol.CHILD + bytes(self.pending) + piece + b"\n")
+            self.out.flush()
+            self.pending.clear()
+            start = newline + 1
 
     def serve(self, control_in):
         import select
@@ -668,19 +837,14 @@ class _Zygote:
             if self.child and not ready:
                 pid, status = os.waitpid(self.child[0], os.WNOHANG)
                 if pid:  # it exited while something it started still holds its pipe
-                    self.end("exited", status)
+                    self.end(protocol.EXITED, status)
                 continue
             if self.child and self.child[2] in ready:
                 chunk = os.read(self.child[2], 1 << 20)
                 if not chunk:
-                    self.end("exited")
+                    self.end(protocol.EXITED)
                     continue
-                self.pending += chunk
-                *lines, self.pending = self.pending.split(b"\n")
-                for line in lines:
-                    self.say(b"C", line)
-                if len(self.pending) > MAX_LINE:
-                    self.end("ended")
+                self.relay(chunk)
             if control_in in ready:
                 chunk = os.read(control_in, 1 << 20)
                 if not chunk:
@@ -691,30 +855,44 @@ class _Zygote:
                     self.handle(line)
 
     def handle(self, line):
-        if line.startswith(b"C"):
+        if line.startswith(protocol.CHILD):
             if self.child:
                 try:
                     os.write(self.child[1], line[1:] + b"\n")
                 except OSError:
                     pass  # the child is gone; its end is reported when its pipe closes
-        elif line.startswith(b"Zfork "):
+            return
+        try:
+            message = protocol.loads(line[1:]) if line.startswith(protocol.ZYGOTE) else {}
+        except ProtocolError:
+            message = {}
+        if protocol.FORK in message:
             if self.child:
-                self.end("ended")
-            self.fork(line[6:].decode().strip())
-        elif line == b"Zend":
+                self.end(protocol.ENDED)
+            mode = message[protocol.FORK] if message[protocol.FORK] in protocol.MODES else "cells"
+            self.fork(mode, bool(message.get("keep")))
+        elif protocol.END in message:
             if self.child:
-                self.end("ended")
+                self.end(protocol.ENDED)
             else:
-                self.say(b"Z", json.dumps({"ended": None}).encode())
+                self.say({protocol.ENDED: None})
+
+
+def _argument(name):
+    """The value after `name` in sys.argv, or None."""
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv[:-1] else None
 
 
 def zygote(control_out):
     contained = "--contained" in sys.argv
     _prctl_not_dumpable()
     control_in = os.dup(0)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    server = _Zygote(control_out.buffer, contained)
-    server.say(b"Z", json.dumps({"ready": True}).encode())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    scratch = os.path.abspath(_argument("--scratch") or os.getcwd())
+    server = _Zygote(control_out, contained, _argument("--course"), scratch)
+    server.say({protocol.READY: True})
     server.serve(control_in)
 
 

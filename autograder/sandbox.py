@@ -1,31 +1,38 @@
 """Run a student's notebook in an isolated, limited process: the only place student code runs.
 
-The sandbox (bubblewrap, from Debian's `bubblewrap` package) sees a scratch copy of one
-student's assignment folder (read-write), the Python environment and the system
-libraries (read-only), an empty /tmp, and nothing else: no `source/`, no other
-student, no gradebook, no network (`--unshare-all`). Its limits:
+The sandbox (bubblewrap, from Debian's `bubblewrap` package) sees the Python environment and
+the system libraries (read-only), the course's files (read-only, in /opt/course), a scratch
+folder, /tmp and /dev/shm, and nothing else: no `source/`, no other student, no gradebook,
+no network (`--unshare-all`). Its whole file tree is read-only except the scratch folder,
+/tmp and /dev/shm, each a size-capped file system in memory that exists only inside the
+sandbox: the grader shares no writable folder with student code. Its limits:
 
-    cell_timeout       wall seconds per cell; then the whole sandbox is killed
-    notebook_timeout   wall seconds for the whole notebook
-    cpu_seconds        CPU seconds (RLIMIT_CPU) of one sandbox
-    memory_mb          address space (RLIMIT_AS)
-    max_processes      processes and threads (a pids cgroup, where the machine has one)
-    file_size_mb       largest file it may write (RLIMIT_FSIZE)
-    output_kb          output kept per cell (more is cut, with a note)
-    tmp_mb             size of the sandbox's /tmp and /dev/shm (memory-backed)
-    draw_figures       draw matplotlib figures (False: one line of text each)
+    cell_timeout        wall seconds per cell; then the whole sandbox is killed
+    notebook_timeout    wall seconds for the whole notebook
+    cpu_seconds         CPU seconds (RLIMIT_CPU) of one sandbox
+    memory_mb           address space (RLIMIT_AS)
+    max_processes       processes and threads (a pids cgroup, where the machine has one)
+    file_size_mb        largest file it may write (RLIMIT_FSIZE)
+    output_kb           output kept per cell, all kinds together (more is cut, with a note)
+    notebook_output_kb  output kept per notebook (later outputs are cut; errors and scores stay)
+    tmp_mb              size of the sandbox's /tmp and of its /dev/shm (memory-backed)
+    scratch_mb          size of the scratch folder (memory-backed)
+    draw_figures        draw matplotlib figures (False: one line of text each)
 
 A sandbox is long-lived (a `Slot`): its first process, the zygote (runner.py), imports
-what notebooks need once and forks a fresh process for every run; between runs it kills
-every other process of the sandbox's PID namespace and empties /tmp, and the grader
-empties the scratch folder. When a cell hangs, crashes its process (`os._exit`, a
-segfault, the memory limit) or exceeds a limit, that cell gets an error output, a fresh
-process replays the cells before it (outputs discarded) and grading goes on with the
-next cell: one class's misbehaviour costs that class's points only. A zygote that stops
-answering is replaced by a new sandbox.
+what notebooks need once and forks a fresh process for every run. Between runs it kills
+every other process of the sandbox's PID namespace and empties /tmp and /dev/shm; before
+a run it refills the scratch folder with the course's files and checks that the sandbox
+is still as it started (mounts, folders, IPC, the environment). A sandbox that is not is
+replaced before the run. When a cell hangs, crashes its process (`os._exit`, a segfault,
+the memory limit) or exceeds a limit, that cell gets an error output, a fresh process
+replays the cells before it (outputs discarded) and grading goes on with the next cell:
+one class's misbehaviour costs that class's points only. A zygote that stops answering
+is replaced by a new sandbox. The lines between the grader and the zygote, and their
+limits, are protocol.py's.
 """
 
-import json
+import errno
 import os
 import resource
 import select
@@ -39,10 +46,14 @@ import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from . import protocol
+
 RUNNER = Path(__file__).resolve().with_name("runner.py")
-INSIDE = "/submission"
+PROTOCOL = Path(__file__).resolve().with_name("protocol.py")
+GRADER_INSIDE = "/opt/grader"  # runner.py and protocol.py, read-only
+COURSE_INSIDE = "/opt/course"  # the course's files, read-only; the zygote copies them into INSIDE
+INSIDE = "/submission"  # the scratch folder, the notebook's working folder
 CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
-MAX_REPLY = 32 * 2**20  # a reply larger than this is treated as a crash
 
 
 class SandboxUnavailable(RuntimeError):
@@ -58,7 +69,9 @@ class Limits:
     max_processes: int = 64
     file_size_mb: int = 64
     output_kb: int = 256
+    notebook_output_kb: int = 2048
     tmp_mb: int = 256
+    scratch_mb: int = 256
     draw_figures: bool = False
 
     @classmethod
@@ -116,6 +129,17 @@ def _isolation_flags():
     return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
 
 
+def _proc_covers():
+    """Read-only covers for /proc's global knobs. As root, the sandbox's uid 0 is the host's,
+    and the kernel lets uid 0 write most of /proc/sys (kernel.core_pattern would run a
+    program of its choice as root on the host) whatever capabilities it lacks; bubblewrap
+    covers /proc/sys only when the folder itself is writable, which it never is."""
+    covers = []
+    for path in ("/proc/sys", "/proc/sysrq-trigger", "/proc/mtrr", "/proc/pressure", "/proc/acpi"):
+        covers += ["--ro-bind-try", path, path]
+    return covers
+
+
 def _python_mounts():
     """Read-only mounts that make this Python environment work inside the sandbox."""
     paths = {"/usr", "/lib", "/lib64", "/bin", "/sbin", sys.prefix, sys.base_prefix,
@@ -161,24 +185,65 @@ def _bwrap_has_size():
     return _SIZE_FLAG[0]
 
 
-def _spawn(workdir, limits, unsafe, args):
-    """Start runner.py with `args` in a sandbox over `workdir`; return (process, cgroup)."""
+def _seccomp_program():
+    """A seccomp filter (classic BPF, as bubblewrap's --seccomp reads it), or None on an
+    unknown machine: the kernel keyring and POSIX message queues outlive the process that
+    filled them, in a place the zygote cannot see or empty, so a run may not use them
+    (EPERM), as Docker's default profile does. Other architectures' calls (x32, i386) too."""
+    import platform
+    import struct
+
+    known = {"x86_64": (0xC000003E, (248, 249, 250, 240), True),  # add_key, request_key, keyctl, mq_open
+             "aarch64": (0xC00000B7, (217, 218, 219, 180), False)}
+    if platform.machine() not in known:
+        return None
+    arch, denied, x32 = known[platform.machine()]
+    load, equal, at_least, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO
+    program = [[load, 0, 0, 4], [equal, 0, "deny", arch], [load, 0, 0, 0]]  # seccomp_data.arch, .nr
+    if x32:
+        program.append([at_least, "deny", 0, 0x40000000])  # __X32_SYSCALL_BIT
+    program += [[equal, "deny", 0, number] for number in denied]
+    program += [[ret, 0, 0, allow], [ret, 0, 0, deny]]
+    end = len(program) - 1
+    code = b""
+    for index, (op, yes, no, k) in enumerate(program):
+        yes, no = (end - index - 1 if jump == "deny" else jump for jump in (yes, no))
+        code += struct.pack("=HBBI", op, yes, no, k)
+    return code
+
+
+def _spawn(course, scratch, limits, unsafe, args):
+    """Start runner.py with `args` (its course folder, scratch folder and mode); return (process, cgroup)."""
     cgroup = _make_cgroup(limits.max_processes)
     env = _environment(limits)
-    runner = [sys.executable, "-I", str(RUNNER), *args]
+    pass_fds, seccomp = (), _seccomp_program()
     if unsafe:
-        command, cwd, full_env = runner, str(workdir), {**os.environ, **env}
+        command = [sys.executable, "-I", str(RUNNER), *args, "--course", str(course), "--scratch", str(scratch)]
+        cwd, full_env = str(scratch), {**os.environ, **env}
     else:
+        def size(megabytes):
+            return ["--size", str(megabytes * 2**20)] if _bwrap_has_size() else []
+
         # /tmp first: the environment may live below it (a clone in /tmp), and a later
-        # tmpfs would hide it.
-        size = ["--size", str(limits.tmp_mb * 2**20)] if _bwrap_has_size() else []
-        command = [bwrap_path(), *_isolation_flags(), *size, "--tmpfs", "/tmp", *_python_mounts(),
-                   "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
-                   "--ro-bind", str(RUNNER), "/opt/runner.py",
-                   "--bind", str(workdir), INSIDE, "--chdir", INSIDE, "--clearenv"]
+        # tmpfs would hide it. The root and /dev are made read-only last, so that only the
+        # scratch folder, /tmp and /dev/shm (each capped) can be written.
+        command = [bwrap_path(), *_isolation_flags(), *size(limits.tmp_mb), "--tmpfs", "/tmp", *_python_mounts(),
+                   "--proc", "/proc", *_proc_covers(), "--dev", "/dev", *size(limits.tmp_mb), "--tmpfs", "/dev/shm",
+                   "--ro-bind", str(RUNNER), f"{GRADER_INSIDE}/runner.py",
+                   "--ro-bind", str(PROTOCOL), f"{GRADER_INSIDE}/protocol.py",
+                   "--ro-bind", str(course), COURSE_INSIDE, *size(limits.scratch_mb), "--tmpfs", INSIDE,
+                   "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", INSIDE, "--clearenv"]
         for key, value in env.items():
             command += ["--setenv", key, value]
-        command += [sys.executable, "-I", "/opt/runner.py", *args, "--contained"]
+        if seccomp is not None:
+            reader, writer = os.pipe()
+            os.write(writer, seccomp)  # a few dozen bytes: the pipe holds them
+            os.close(writer)
+            command += ["--seccomp", str(reader)]
+            pass_fds = (reader,)
+        command += [sys.executable, "-I", f"{GRADER_INSIDE}/runner.py", *args,
+                    "--course", COURSE_INSIDE, "--scratch", INSIDE, "--contained"]
         cwd, full_env = None, {}
 
     def limit_child():
@@ -193,16 +258,23 @@ def _spawn(workdir, limits, unsafe, args):
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
 
-    process = subprocess.Popen(
-        command, cwd=cwd, env=full_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=limit_child,
-    )
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=full_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=limit_child, pass_fds=pass_fds,
+        )
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
     return process, cgroup
 
 
 def _reason(status, limits):
-    """Why a run ended, from the zygote's report {"signal": n} or {"code": n}."""
+    """Why a run ended, from the zygote's report {"signal": n}, {"code": n} or {"oversized": n}."""
     status = status if isinstance(status, dict) else {}
+    if "oversized" in status:
+        return (f"the notebook process sent more than {protocol.MAX_LINE // 2**20} MB at once "
+                "(more than the grader accepts)")
     number = status.get("signal")
     if isinstance(number, int):
         try:
@@ -221,11 +293,11 @@ class Slot:
     The zygote imports numpy, IPython, matplotlib and the assignment's modules once;
     each run (`start_run`) is a fresh process forked from it, so a student's notebook
     starts in milliseconds instead of seconds. Between runs the zygote kills every
-    process the run started and empties /tmp, and the grader empties the scratch
-    folder and copies the course's `files` back into it: nothing of one student is
-    left for the next. If the zygote itself stops answering (student code may kill
-    it; it runs as the same user), the whole sandbox is thrown away and a new one
-    started.
+    process the run started and empties /tmp and /dev/shm; before a run it refills the
+    scratch folder with the course's `files` only and checks that nothing else of the
+    sandbox changed. If something did (`altered`), or the zygote stops answering (student
+    code may kill it; it runs as the same user), the whole sandbox is thrown away and a
+    new one started: nothing of one student is left for the next.
     """
 
     def __init__(self, files, limits, unsafe=False, warm=True):
@@ -233,9 +305,13 @@ class Slot:
         self.limits, self.unsafe = limits, unsafe
         self.arguments = ["--zygote"] if warm else ["--zygote", "--cold"]
         self.folder = Path(tempfile.mkdtemp(prefix="sandbox-"))
+        self.course = self.folder / "course"  # the course's files, mounted read-only inside
+        self.scratch = self.folder / "scratch"  # the scratch folder when there is no sandbox (unsafe)
         self.process = self.cgroup = None
-        self.buffer = b""
+        self.copied = None  # the `files` in the running sandbox's course folder
+        self.buffer = bytearray()
         self.starts = 0
+        self.replaced = []  # why sandboxes were found altered and replaced
 
     # -- the zygote
     def start(self):
@@ -244,10 +320,18 @@ class Slot:
 
     def _start(self):
         self._stop()
-        self._reset_folder()
-        self.process, self.cgroup = _spawn(self.folder, self.limits, self.unsafe, self.arguments)
+        self._fill_course()
+        self.process, self.cgroup = _spawn(self.course, self.scratch, self.limits, self.unsafe, self.arguments)
         self.starts += 1
-        self._expect("ready", timeout=max(120.0, self.limits.cell_timeout))
+        self._expect(protocol.READY, timeout=max(120.0, self.limits.cell_timeout))
+
+    def _fill_course(self):
+        for folder in (self.course, self.scratch):
+            _empty(folder)
+            folder.mkdir(exist_ok=True)
+        for path in self.files:
+            shutil.copy(path, self.course / path.name)
+        self.copied = list(self.files)
 
     def _stop(self):
         if self.process is not None:
@@ -267,7 +351,7 @@ class Slot:
                     pass
         _remove_cgroup(self.cgroup)
         self.process = self.cgroup = None
-        self.buffer = b""
+        self.buffer = bytearray()
 
     def close(self):
         """Kill the sandbox and everything in it; remove its folder."""
@@ -275,24 +359,35 @@ class Slot:
         _empty(self.folder)
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _reset_folder(self):
-        _empty(self.folder)
-        for path in self.files:
-            shutil.copy(path, self.folder / path.name)
-
     # -- talking to it
     def send(self, line):
+        """Send one whole line (protocol.frame's)."""
         try:
-            self.process.stdin.write(line + b"\n")
+            self.process.stdin.write(line)
             self.process.stdin.flush()
-        except (BrokenPipeError, OSError, AttributeError):
+        except (BrokenPipeError, OSError, AttributeError, ValueError):
             self._stop()
             raise WorkerDied(_GONE) from None
 
     def read_line(self, timeout):
-        """One line from the zygote; raise WorkerDied on time-out, death or an oversized line."""
+        """One line from the zygote; raise WorkerDied on time-out, death or an oversized line.
+
+        The zygote never relays a line longer than protocol.MAX_LINE (it ends the run
+        instead), so a longer one means the zygote is not what it should be: the sandbox is
+        replaced.
+        """
         deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
+        searched = 0
+        while True:
+            newline = self.buffer.find(b"\n", searched)
+            if newline >= 0:
+                line = bytes(self.buffer[:newline])
+                del self.buffer[:newline + 1]
+                return line
+            searched = len(self.buffer)
+            if len(self.buffer) > protocol.MAX_LINE + 1:
+                self._stop()
+                raise WorkerDied("the cell produced more output than the grader accepts")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerDied(f"the cell did not finish within {timeout:g} s (time limit)", timed_out=True)
@@ -304,21 +399,21 @@ class Slot:
                 self._stop()
                 raise WorkerDied(_GONE)
             self.buffer += chunk
-            if len(self.buffer) > MAX_REPLY and b"\n" not in self.buffer:
-                self._stop()
-                raise WorkerDied("the cell produced more output than the grader accepts")
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line
 
-    def _expect(self, key, timeout):
-        """Skip to the zygote's next `Z{key: ...}` line (a dead run's late replies are dropped)."""
+    def _expect(self, *keys, timeout):
+        """The zygote's next `Z` message holding one of `keys` (a dead run's late replies are dropped)."""
         deadline = time.monotonic() + timeout
         while True:
             line = self.read_line(max(deadline - time.monotonic(), 0.001))
-            if line.startswith(b"Z"):
-                message = json.loads(line[1:])
-                if key in message:
-                    return message[key]
+            if not line.startswith(protocol.ZYGOTE):
+                continue
+            try:
+                _, message = protocol.parse_frame(line)
+            except protocol.ProtocolError:
+                self._stop()
+                raise WorkerDied("the sandbox sent a line the grader could not read") from None
+            if any(key in message for key in keys):
+                return message
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
@@ -328,34 +423,47 @@ class Slot:
         """A fresh process forked from the zygote: `cells` runs notebook cells, `objects` serves trusted checks.
 
         `keep_files` leaves the scratch folder as the previous run left it (replaying a
-        notebook after a crash); otherwise it holds only the course's files again.
+        notebook after a crash); otherwise it holds only the course's files again. A
+        sandbox that is no longer as it started is replaced first (its scratch folder
+        then holds only the course's files, whatever `keep_files` says).
         """
-        for attempt in (1, 2):
+        deaths = alterations = 0
+        while True:
             try:
+                if self.alive() and self.copied != self.files:
+                    self._stop()  # the course's files changed: a sandbox that has the new ones
                 if not self.alive():
                     self._start()
-                elif not keep_files:
-                    self._reset_folder()
-                self.send(f"Zfork {mode}".encode())
-                self._expect("forked", timeout=30)
-                return Run(self)
+                self.send(protocol.frame(protocol.ZYGOTE, {protocol.FORK: mode, "keep": bool(keep_files)}))
+                reply = self._expect(protocol.FORKED, protocol.ALTERED, timeout=30)
             except WorkerDied:
                 self._stop()
-                if attempt == 2:
+                deaths += 1
+                if deaths == 2:
                     raise
+                continue
+            if protocol.ALTERED not in reply:
+                return Run(self)
+            reason = str(reply[protocol.ALTERED])[:300]
+            self.replaced.append(reason)
+            self._stop()
+            alterations += 1
+            if alterations == 3:  # even a fresh sandbox is not as it started: never run in it
+                raise WorkerDied(f"the sandbox could not be reset ({reason})")
 
     def end_run(self):
         """Kill the current run and everything it started; wait until the zygote says it is done."""
         if not self.alive():
             return
         try:
-            self.send(b"Zend")
-            self._expect("ended", timeout=15)
+            self.send(protocol.frame(protocol.ZYGOTE, {protocol.END: True}))
+            self._expect(protocol.ENDED, timeout=15)
         except WorkerDied:
             self._stop()  # a zygote that cannot clean up is replaced, never trusted
 
 
 _GONE = "the sandbox stopped (did the code kill its own process or its parent?)"
+_UNREADABLE = "the notebook process sent a reply the grader could not read"
 
 
 class Run:
@@ -370,33 +478,46 @@ class Run:
         if self.over:
             raise WorkerDied(self.over)
         try:
-            self.slot.send(b"C" + json.dumps(message).encode())
+            line = protocol.frame(protocol.CHILD, message, allow_nonfinite=True)  # ours: NaN may go in
+        except protocol.ProtocolError as error:
+            self._give_up()
+            raise WorkerDied(f"the grader's request could not be sent ({error})") from None
+        try:
+            self.slot.send(line)
             while True:
                 line = self.slot.read_line(timeout)
-                if line.startswith(b"C"):
+                if line.startswith(protocol.CHILD):
                     break
-                if line.startswith(b"Z"):
-                    report = json.loads(line[1:])
-                    if "exited" in report:
-                        raise WorkerDied(_reason(report["exited"], self.limits))
+                if line.startswith(protocol.ZYGOTE):
+                    try:
+                        _, report = protocol.parse_frame(line)
+                    except protocol.ProtocolError:
+                        self.slot._stop()
+                        raise WorkerDied("the sandbox sent a line the grader could not read") from None
+                    if protocol.EXITED in report:
+                        raise WorkerDied(_reason(report[protocol.EXITED], self.limits))
         except WorkerDied as death:
             self.over = death.reason
             if death.timed_out:
                 self.slot.end_run()
             raise
         try:
-            reply = json.loads(line[1:])
-            if not isinstance(reply, dict):
-                raise TypeError
-        except (ValueError, TypeError):
-            raise WorkerDied("the notebook process sent a reply the grader could not read") from None
-        return reply
+            return protocol.loads(line[1:])
+        except protocol.ProtocolError:
+            self._give_up()
+            raise WorkerDied(_UNREADABLE) from None
+
+    def _give_up(self):
+        """End the run: what it says next cannot be trusted to answer what was asked."""
+        self.slot.end_run()
+        self.over = _UNREADABLE
 
     def run(self, source, timeout):
         """Execute one cell; return its outputs, or raise WorkerDied with the reason."""
-        outputs = self.request({"op": "run", "source": source}, timeout).get("outputs")
+        outputs = self.request({"op": protocol.RUN, "source": source}, timeout).get("outputs")
         if not isinstance(outputs, list):
-            raise WorkerDied("the notebook process sent a reply the grader could not read")
+            self._give_up()
+            raise WorkerDied(_UNREADABLE)
         return outputs
 
     def close(self):
@@ -468,7 +589,9 @@ def execute_cells(sources, slot, fetch=(), values=None, after=None):
     """Execute code cells in order in one fresh run of `slot`; return one list of outputs per cell.
 
     A cell that kills or hangs its process gets an error output; a fresh run then
-    replays the cells that ran before it (their outputs discarded) and goes on.
+    replays the cells that ran before it (their outputs discarded) and goes on. Each
+    cell's outputs are cut to `output_kb`, and all of them to `notebook_output_kb`
+    (errors and short results, a test cell's score, always stay; protocol.cap_outputs).
     Afterwards, each variable named in `fetch` is put into the dict `values` as plain
     data (None when it is missing or holds anything but JSON-like data), and `after`,
     if given, is called with the run before it ends (trusted checks of its objects).
@@ -477,18 +600,29 @@ def execute_cells(sources, slot, fetch=(), values=None, after=None):
     results = [None] * len(sources)
     done = []  # indices of cells that ran, to replay after a restart
     start = time.monotonic()
+    left = [limits.notebook_output_kb * 1024]
+    cell_note = f"... (output cut: more than {limits.output_kb} KB in this cell)"
+    notebook_note = f"... (output not kept: this notebook's outputs passed {limits.notebook_output_kb} KB)"
+
+    def kept(outputs):
+        outputs = protocol.cap_outputs(outputs, limits.output_kb * 1024, cell_note)
+        if protocol.outputs_size(outputs) > left[0]:
+            outputs = protocol.cap_outputs(outputs, max(left[0], 0), notebook_note)
+        left[0] -= protocol.outputs_size(outputs)
+        return outputs
+
     run = slot.start_run("cells")
     try:
         index = 0
         while index < len(sources):
-            left = limits.notebook_timeout - (time.monotonic() - start)
-            if left <= 0:
+            remaining = limits.notebook_timeout - (time.monotonic() - start)
+            if remaining <= 0:
                 message = f"not run: the notebook's time limit ({limits.notebook_timeout:g} s) ran out"
                 for rest in range(index, len(sources)):
                     results[rest] = [error_output("NotebookTimeout", message)]
                 break
             try:
-                results[index] = run.run(sources[index], min(limits.cell_timeout, left))
+                results[index] = kept(run.run(sources[index], min(limits.cell_timeout, remaining)))
                 done.append(index)
             except WorkerDied as death:
                 results[index] = [error_output("CellTimeout" if death.timed_out else "KernelDied", death.reason)]
@@ -496,14 +630,15 @@ def execute_cells(sources, slot, fetch=(), values=None, after=None):
                 run = slot.start_run("cells", keep_files=True)
                 try:
                     for previous in done:  # rebuild the state the next cells expect
-                        run.run(sources[previous], min(limits.cell_timeout, max(left, 1)))
+                        run.run(sources[previous], min(limits.cell_timeout, max(remaining, 1)))
                 except WorkerDied:
                     pass  # the next cells will say what went wrong
             index += 1
         for name in fetch:
             try:
-                values[name] = run.request({"op": "value", "name": name}, min(limits.cell_timeout, 30)).get("value")
-            except WorkerDied:
+                reply = run.request({"op": protocol.VALUE, "name": name}, min(limits.cell_timeout, 30))
+                values[name] = protocol.decode_plain(reply.get("value"), what=name)
+            except (WorkerDied, protocol.ProtocolError):
                 values[name] = None
         if after is not None:
             after(run)

@@ -1,11 +1,17 @@
-"""The sandbox itself: limits, and clear refusals when it cannot work."""
+"""The sandbox itself: limits, clear refusals when it cannot work, and a hostile student who
+tries to leave something behind for the next run."""
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from autograder import sandbox
+from autograder import protocol, sandbox
 from autograder.grading import GradingError, grade
 from autograder.submissions import build_submission, write_submission
 
+ROOT = Path(__file__).resolve().parents[1]
 LIMITS = sandbox.Limits(cell_timeout=5, notebook_timeout=60, cpu_seconds=30, memory_mb=1024)
 
 
@@ -130,3 +136,269 @@ def test_tmp_is_capped():
     finally:
         slot.close()
     assert any(o["output_type"] == "error" and "No space left" in o["evalue"] for o in outputs[0]), outputs
+
+
+# ---------------------------------------------------------------- a hostile student, run after run
+# Each attack runs in the same warm sandbox (one Slot for the module, as one grading worker
+# has), and the NEXT run must see exactly what a fresh sandbox shows, and work.
+
+PROBE = r"""
+import json, os
+def mode(path):
+    try:
+        return oct(os.lstat(path).st_mode)
+    except OSError as error:
+        return error.errno
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError as error:
+        return error.errno
+def tree(root):
+    found = []
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = os.path.join(folder, name)
+            found.append([path, mode(path), os.lstat(path).st_size if name in files else 0,
+                          open(path).read() if name in files and path.startswith('./') else None])
+    return sorted(found)
+def xattrs(path):
+    try:
+        return os.listxattr(path)
+    except OSError as error:
+        return error.errno
+seen = {"cwd": os.getcwd(), "mounts": [line.split()[4:] for line in open("/proc/self/mountinfo")],
+        "others": [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())],
+        "ipc": [len(open("/proc/sysvipc/" + kind).readlines()) for kind in ("shm", "msg", "sem")],
+        "root": listing("/"), "opt": listing("/opt"), "dev": listing("/dev"), "umask": os.umask(0o22)}
+for name, path in (("scratch", "."), ("tmp", "/tmp"), ("shm", "/dev/shm")):
+    seen[name] = [mode(path), xattrs(path), tree(path)]
+print("PROBE" + json.dumps(seen))
+"""
+
+
+def probe(slot):
+    outputs = sandbox.execute_cells([PROBE], slot)[0]
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "PROBE" in text, outputs
+    return json.loads(text.split("PROBE", 1)[1])
+
+
+def printed(outputs, marker="RESULT"):
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert marker in text, outputs
+    return json.loads(text.split(marker, 1)[1].splitlines()[0])
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """One warm sandbox for all attacks, with a course file and, as when the repository and its
+    environment live in /tmp, a read-only mount below /tmp (/tmp/env/lib)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "course.py").write_text("ANSWER = 42\n")
+    (folder / "env").mkdir()
+    (folder / "env" / "site.py").write_text("# the environment\n")
+    patch = pytest.MonkeyPatch()
+    mounts = sandbox._python_mounts
+    patch.setattr(sandbox, "_python_mounts", lambda: mounts() + ["--ro-bind", str(folder / "env"), "/tmp/env/lib"])
+    limits = sandbox.Limits(cell_timeout=20, notebook_timeout=120, memory_mb=1024, scratch_mb=8, tmp_mb=8)
+    slot = sandbox.Slot([folder / "course.py"], limits)
+    try:
+        sandbox.execute_cells(["1"], slot)
+        fresh = probe(slot)
+        assert fresh["scratch"][2] == [["./course.py", "0o100644", 12, "ANSWER = 42\n"]], fresh["scratch"]
+        assert [p for p, *_ in fresh["tmp"][2]] == ["/tmp/env", "/tmp/env/lib", "/tmp/env/lib/site.py"]
+        yield slot, fresh
+    finally:
+        slot.close()
+        patch.undo()
+
+
+WRITE_EVERYWHERE = r"""
+import json, os
+result = {}
+for path in ["/x", "/opt/x", "/opt/course/x", "/opt/course/course.py", "/opt/grader/runner.py", "/root/x",
+             "/usr/x", "/dev/x", "/dev/null2", "/proc/sys/kernel/hostname", "/submission/../x"]:
+    try:
+        open(path, "a").write("x")
+        result[path] = "WROTE"
+    except OSError as error:
+        result[path] = error.strerror
+for path in ["/var", "/etc", "/home", "/opt/new", "/dev/new", "/tmp2"]:
+    try:
+        os.mkdir(path)
+        result[path] = "WROTE"
+    except OSError as error:
+        result[path] = error.strerror
+for source, target in [("/opt", "/opt2"), ("/usr", "/usr2"), ("/tmp", "/tmp2"), ("/submission", "/s2"),
+                       ("/dev/shm", "/dev/shm2"), ("/opt/course", "/opt/c2"), ("/dev", "/dev2"), ("/proc", "/p2")]:
+    try:
+        os.rename(source, target)
+        result[source] = "WROTE"
+    except OSError as error:
+        result[source] = error.strerror
+result["core_pattern"] = "WROTE" if os.access("/proc/sys/kernel/core_pattern", os.W_OK) else "no"
+open("/dev/null", "w").write("still works")
+print("RESULT" + json.dumps(result))
+"""
+
+KEYS_AND_QUEUES = r"""
+import ctypes, json, platform
+libc = ctypes.CDLL(None, use_errno=True)
+calls = {"x86_64": (248, 240), "aarch64": (217, 180)}[platform.machine()]
+key = libc.syscall(calls[0], b"user", b"left_behind", b"answers", 7, -4)  # add_key to the user keyring
+queue = libc.syscall(calls[1], b"left_behind", 0o100 | 2, 0o600, None)  # mq_open(O_CREAT | O_RDWR)
+print("RESULT" + json.dumps([key, queue]))
+"""
+
+MOUNT_POINT_MOVED = "import os; os.rename('/tmp/env', '/tmp/moved'); os.makedirs('/tmp/env/lib')"
+FIND_REPLY_PIPE = """
+import fcntl, os, stat
+def reply_pipes():
+    for fd in range(3, 256):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                yield fd
+        except OSError:
+            pass
+"""
+
+# name -> (cells, whether the sandbox must be replaced (True) or cleaned (False))
+ATTACKS = {
+    "write_into_root_opt_usr_dev": ([WRITE_EVERYWHERE], False),
+    "chmod_scratch_tmp_shm": (["import os\nfor p in ('.', '/tmp', '/dev/shm'): os.chmod(p, 0)"], False),
+    "chmod_folder_holding_a_mount_point": (["import os; os.chmod('/tmp/env', 0); os.chmod('/tmp', 0)"], False),
+    "leave_files_everywhere_writable": (["import os\nfor d in ('.', '/tmp', '/dev/shm', '/tmp/env'):\n"
+                                         "    os.makedirs(d + '/a/b', exist_ok=True)\n"
+                                         "    open(d + '/a/b/secret', 'w').write('answers')\n"
+                                         "    os.symlink('/opt/course', d + '/link'); os.mkfifo(d + '/fifo')\n"
+                                         "    os.chmod(d + '/a', 0)\n"
+                                         "os.remove('course.py'); os.symlink('/tmp/a', 'course.py')"], False),
+    "replace_a_course_file": (["open('course.py', 'w').write('ANSWER = 0\\n')"], False),
+    "very_deep_folders": (["import os\nos.chdir('/tmp')\nfor _ in range(2500):\n    os.mkdir('d' * 200)\n"
+                           "    os.chdir('d' * 200)\nopen('leaf', 'w').write('x')"], False),
+    "too_many_files": (["for i in range(30_000): open(f'/tmp/{i}', 'w').close()"], True),
+    "fill_the_scratch_folder": (["open('big', 'wb').write(b'0' * 2**24)"], False),
+    "fill_tmp_and_shm": (["for p in ('/tmp/big', '/dev/shm/big'):\n    try:\n"
+                          "        open(p, 'wb').write(b'0' * 2**24)\n    except OSError:\n        pass"], False),
+    "rename_a_folder_holding_a_mount_point": ([MOUNT_POINT_MOVED], True),
+    "extended_attribute_on_tmp": (["import os; os.setxattr('/tmp', 'user.secret', b'answers')"], True),
+    "sysv_shared_memory_left_behind": (["import ctypes; ctypes.CDLL(None).shmget(1234, 4096, 0o1666)"], True),
+    "keyring_and_message_queue": ([KEYS_AND_QUEUES], False),
+    "background_process": (["import subprocess; subprocess.Popen(['sleep', '600'], start_new_session=True)"], False),
+    "reply_line_longer_than_the_limit": ([FIND_REPLY_PIPE + "for fd in reply_pipes(): os.write(fd, b'x' * "
+                                          f"({protocol.MAX_LINE} + 10))"], False),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_the_next_run_sees_a_pristine_sandbox(hostile, name):
+    slot, fresh = hostile
+    cells, replaced = ATTACKS[name]
+    before = len(slot.replaced)
+    outputs = sandbox.execute_cells(cells, slot)
+    errors = [o["evalue"] for cell in outputs for o in cell if o["output_type"] == "error"]
+    if name.startswith(("fill_the_scratch", "reply_line")):
+        assert len(errors) == 1, errors
+    else:
+        assert not errors, errors  # the attack did what it meant to
+    if name == "write_into_root_opt_usr_dev":
+        result = printed(outputs[0])
+        assert "WROTE" not in result.values(), result
+    if name == "keyring_and_message_queue":
+        assert printed(outputs[0]) == [-1, -1]
+    if name.startswith("fill_the_scratch"):
+        assert any(o["output_type"] == "error" and "No space left" in o["evalue"] for o in outputs[0]), outputs
+    if name.startswith("reply_line"):
+        assert outputs[0][0]["ename"] == "KernelDied" and "more than 32 MB" in outputs[0][0]["evalue"], outputs
+    assert probe(slot) == fresh
+    assert (len(slot.replaced) > before) == replaced, slot.replaced[before:]
+    assert values(sandbox.execute_cells(["import course; course.ANSWER"], slot)[0]) == ["42"]
+
+
+def test_the_host_shares_no_writable_folder_with_the_sandbox(hostile):
+    slot, _ = hostile
+    outputs = sandbox.execute_cells(["open('written_inside', 'w').write('x')\n"
+                                     "[l.split()[-3] for l in open('/proc/self/mountinfo') if l.split()[4] == "
+                                     "'/submission']"], slot)
+    assert values(outputs[0]) == ["['tmpfs']"]
+    assert not [p for p in slot.folder.rglob("*") if p.name == "written_inside"]
+
+
+def test_a_giant_value_or_many_displays_are_cut_to_the_cap(hostile):
+    slot, _ = hostile
+    cap = slot.limits.output_kb * 1024
+    outputs = sandbox.execute_cells(
+        ["print('before'); 'x' * 50_000_000",
+         "from IPython.display import display\nfor i in range(2000): display('y' * 10_000)",
+         "from IPython.display import display, HTML\nfor i in range(5): display(HTML('z' * 10_000_000))",
+         "raise ValueError('v' * 50_000_000)",
+         "2.0"], slot)
+    for cell in outputs:
+        assert protocol.outputs_size(cell) <= cap + 1000, [protocol.output_size(o) for o in cell]
+    assert outputs[0][0]["text"] == "before\n" and "output cut" in outputs[0][1]["data"]["text/plain"]
+    assert "output cut" in json.dumps(outputs[2])
+    assert outputs[3][-1]["ename"] == "ValueError" and len(outputs[3][-1]["evalue"]) <= 2000
+    assert values(outputs[4]) == ["2.0"]
+
+
+def test_a_forged_reply_is_cut_by_the_grader_too(hostile):
+    slot, _ = hostile
+    forged = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "x" * 10_000_000},
+                          {"output_type": "display_data", "data": {"text/html": "y" * 10_000_000}, "metadata": {}}]}
+    outputs = sandbox.execute_cells(
+        [FIND_REPLY_PIPE + f"for fd in reply_pipes(): os.write(fd, {json.dumps(forged)!r}.encode() + b'\\n')\n"
+         "os._exit(0)"], slot)
+    assert protocol.outputs_size(outputs[0]) <= slot.limits.output_kb * 1024 + 1000
+    assert outputs[0][0]["text"].startswith("xxx") and "output cut" in json.dumps(outputs[0])
+
+
+def test_a_notebooks_outputs_are_capped_but_errors_and_scores_stay(tmp_path):
+    limits = sandbox.Limits(cell_timeout=20, notebook_timeout=120, memory_mb=1024, output_kb=64,
+                            notebook_output_kb=256)
+    slot = sandbox.Slot([], limits)
+    try:
+        cells = ["print('p' * 60_000)"] * 10 + ["1 / 0", "print('late'); 2.0"]
+        outputs = sandbox.execute_cells(cells, slot)
+    finally:
+        slot.close()
+    total = sum(protocol.outputs_size(cell) for cell in outputs)
+    assert total <= 256 * 1024 + 2 * protocol.MIN_ERROR + 2000, total
+    assert outputs[0][0]["text"] == "p" * 60_000 + "\n"
+    assert "this notebook's outputs passed 256 KB" in json.dumps(outputs[5:])
+    assert outputs[10][-1]["ename"] == "ZeroDivisionError"
+    assert values(outputs[11]) == ["2.0"]
+
+
+def test_the_new_limits_are_configured():
+    from traitlets.config import Config
+
+    config = Config()
+    namespace = {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")}
+    exec((ROOT / "nbgrader_config.py").read_text(), namespace)  # noqa: S102 - the course's own config
+    limits = sandbox.Limits.from_config(config)
+    assert (limits.scratch_mb, limits.notebook_output_kb, limits.output_kb) == (256, 2048, 256)
+    assert (sandbox.Limits().scratch_mb, sandbox.Limits().notebook_output_kb) == (256, 2048)
+
+
+def test_objects_cross_as_plain_data_both_ways():
+    """An objects run (the trusted checks' side): the grader's arrays go in as they are (NaN
+    too), the student's come back through protocol.py, which refuses NaN from the sandbox."""
+    slot = sandbox.Slot([ROOT / "utils.py"], sandbox.Limits(cell_timeout=20, notebook_timeout=60, memory_mb=1024))
+    try:
+        run = slot.start_run("objects")
+        run.request({"op": "define", "source": "class Count:\n    def nans(self, x):\n"
+                                                "        return np.isnan(x).sum()\n    def same(self, x):\n"
+                                                "        return x"}, 20)
+        handle = run.request({"op": "new", "cls": "Count", "args": []}, 20)["handle"]
+        array = protocol.encode_array([np.nan, 1.0, np.inf])
+        reply = run.request({"op": "call", "handle": handle, "name": "nans", "args": [array]}, 20)
+        assert protocol.decode_array(reply["value"]) == 1.0
+        reply = run.request({"op": "call", "handle": handle, "name": "same", "args": [array]}, 20)
+        with pytest.raises(protocol.ProtocolError, match="^Count.same contains NaN or inf values$"):
+            protocol.decode_array(reply["value"], what="Count.same")
+        reply = run.request({"op": "apply", "name": "Count", "args": [], "items": 0}, 20)
+        assert "value" not in reply and "float()" in reply["error"]  # an object is no data: the call fails
+        run.close()
+    finally:
+        slot.close()
