@@ -178,17 +178,11 @@ def _workspace_overrides(workspace):
 def start_sandboxes(job):
     """Worker processes, each warming its sandbox now, while the grader sets up the gradebook."""
     sync_assignment(job.assignment)  # the files the sandbox gets (e.g. Task 3's framework.py) come first
-    files = [ROOT / path for path in shipped_files(job.assignment).values()] + _generated_files(job.assignment)
+    files = [ROOT / path for path in shipped_files(job.assignment).values()]
     workers = default_workers(job.options.jobs, len(job.students))
     memory = max(int(job.grader["memory_mb"]), job.limits.memory_mb + 1024)
     job.pool = Pool(workers, _grade_in_worker, _worker_start,
                     (job.assignment, files, job.limits, job.options.unsafe_no_sandbox), memory_mb=memory)
-
-
-def _generated_files(assignment):
-    from .course import GENERATED_FILES
-
-    return [SOURCE / assignment / name for name in GENERATED_FILES.get(assignment, {})]
 
 
 # --------------------------------------------------------------- 3. gradebook

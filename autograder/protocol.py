@@ -69,8 +69,6 @@ and functions, answering with plain data only:
            items; with "items": 0, {"iterator": true} and no iteration); "args" are the
            array arguments as the function left them; "globals" are swapped into the
            function's globals during the call
-    {"op": "losses", "model": 1, "loss": 2, "layer": 3, "attr": "W", "X": ARRAY, "Y": ARRAY,
-     "values": [ARRAY, ...]}  -> {"values": [loss.forward(model.forward(X), Y) with layer.W = each]}
     {"op": "lookup", "name": "mlp"}                          -> {"handle": 4} (a notebook's variable)
     {"op": "modules", "handle": 4}                           -> {"modules": [["Dense_1", 5], ...]}
     {"op": "value", "name": "suspects"}                      -> {"value": PLAIN or null}
@@ -141,10 +139,10 @@ MODES = ("cells", "objects")  # the two kinds of run
 # ------------------------------------------------------------------ operation names
 RUN, VALUE, OBJECTS = "run", "value", "objects"
 DEFINE, NEW, SET, GET, CALL, APPLY = "define", "new", "set", "get", "call", "apply"
-LOSSES, LOOKUP, MODULES = "losses", "lookup", "modules"
+LOOKUP, MODULES = "lookup", "modules"
 CALLBACK = "callback"
 CELL_OPS = frozenset({RUN, VALUE, OBJECTS})
-OBJECT_OPS = frozenset({DEFINE, NEW, SET, GET, CALL, APPLY, LOSSES, LOOKUP, MODULES, VALUE})
+OBJECT_OPS = frozenset({DEFINE, NEW, SET, GET, CALL, APPLY, LOOKUP, MODULES, VALUE})
 CALLBACK_METHODS = ("forward", "backward", "step", "__call__")
 
 

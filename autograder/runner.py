@@ -371,15 +371,6 @@ def serve_objects(channel, namespace=None):
                         objects[len(objects) + 1] = module
                         found.append([str(name)[:protocol.MAX_KEY], len(objects)])
                     reply = {"modules": found}
-                elif op == protocol.LOSSES:  # finite differences: many forward passes in one request
-                    model, loss = objects[request["model"]], objects[request["loss"]]
-                    layer, attr = objects[request["layer"]], request["attr"]
-                    X, Y = _decode(request["X"]), _decode(request["Y"])
-                    values = []
-                    for value in request["values"]:
-                        setattr(layer, attr, _decode(value))
-                        values.append(_encode(loss.forward(model.forward(X), Y)))
-                    reply = {"values": values}
                 else:
                     reply = {"error": f"unknown request {op!r}"}
         except AttributeError as error:

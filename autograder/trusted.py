@@ -18,7 +18,6 @@ behalf (a stand-in's forward called from the student's loop) is bounded: argumen
 are checked for size and shape before the grader computes with them.
 """
 
-import base64
 import contextlib
 import dataclasses
 import functools
@@ -29,15 +28,8 @@ import re
 
 import numpy as np
 
-from . import sandbox
+from . import protocol, sandbox
 from .course import ROOT
-
-try:
-    from . import protocol
-except ImportError:  # TEMPORARY while protocol.py is written
-    class protocol:  # noqa: N801
-        class ProtocolError(ValueError):
-            pass
 
 
 def _table(assignment, name):
@@ -232,8 +224,7 @@ def encode(value, session=None):
         return {"handle": value._handle}
     if session is not None and (hasattr(value, "forward") or hasattr(value, "step") or callable(value)):
         return {"callback": session.register(value)}  # a trusted module, optimizer or function the check passes in
-    array = np.asarray(value, dtype="<f8")
-    return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+    return protocol.encode_array(value)
 
 
 def _argument(value, max_elements):
@@ -281,19 +272,10 @@ def decode(value, what="the returned value"):
     """A plain float64 ndarray from a reply, or None; anything odd is the student's error."""
     from scoring import StudentError
 
-    if value is None:
-        return None
     try:
-        shape = [int(n) for n in value["shape"]]
-        data = np.frombuffer(base64.b64decode(value["data"], validate=True), dtype="<f8")
-        if any(n < 0 for n in shape) or int(np.prod(shape)) != data.size:
-            raise ValueError
-    except (KeyError, TypeError, ValueError):
-        raise StudentError(f"{what} could not be read as an array of numbers") from None
-    array = data.reshape(shape).astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        raise StudentError(f"{what} contains NaN or inf values")
-    return array
+        return protocol.decode_array(value, what)
+    except protocol.ProtocolError as error:
+        raise StudentError(str(error)) from None
 
 
 class Session:
@@ -503,24 +485,14 @@ class _RemoteIterator:
                      if isinstance(item, list) else None for item in items])
 
 
-def decode_data(value, what, depth=0):
-    """Tagged plain data (see runner._data) as Python values; arrays as in `decode`."""
-    if isinstance(value, dict) and len(value) == 1 and depth < 5:
-        (kind, item), = value.items()
-        if kind == "bool" and isinstance(item, bool):
-            return item
-        if kind == "int" and isinstance(item, int) and not isinstance(item, bool):
-            return item
-        if kind == "float" and isinstance(item, (int, float)) and not isinstance(item, bool):
-            return float(item)
-        if kind == "str" and isinstance(item, str):
-            return item
-        if kind == "dict" and isinstance(item, list):
-            return {str(pair[0]): decode_data(pair[1], what, depth + 1) for pair in item
-                    if isinstance(pair, list) and len(pair) == 2}
-        if kind == "list" and isinstance(item, list):
-            return [decode_data(element, what, depth + 1) for element in item]
-    return decode(value, what=what)
+def decode_data(value, what):
+    """Tagged plain data (protocol.py's DATA) as Python values; anything odd is the student's error."""
+    from scoring import StudentError
+
+    try:
+        return protocol.decode_data(value, what)
+    except protocol.ProtocolError as error:
+        raise StudentError(str(error)) from None
 
 
 class RemoteObject:
@@ -551,16 +523,6 @@ class RemoteObject:
 
     def __call__(self, *args):
         return self._method("__call__")(*args)
-
-    def __course_losses__(self, loss_fn, X, Y, layer, attr, values):
-        """loss_fn.forward(self.forward(X), Y) with layer.attr set to each of `values`, in one request."""
-        reply = self._session.ask({"op": "losses", "model": self._handle, "loss": loss_fn._handle,
-                                   "layer": layer._handle, "attr": attr, "X": encode(X), "Y": encode(Y),
-                                   "values": [encode(v) for v in values]})
-        losses = reply.get("values")
-        if not isinstance(losses, list) or len(losses) != len(values):
-            raise self._session._error("the network's losses could not be read")
-        return [decode(loss, what="the loss") for loss in losses]
 
     def _method(self, name):
         return _RemoteMethod(self, name)
