@@ -117,10 +117,7 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
             if not job.students and name == "check the input":
                 log(f"No student folders in {job.submissions}: nothing to grade.")
-                try:
-                    from .reports import write_reports
-                except ImportError:  # TEMPORARY
-                    from ._interim import write_reports
+                from .reports import write_reports
                 write_reports(assignment, [], job.out)
                 return []
     finally:
@@ -331,10 +328,7 @@ def _grade_in_worker(state, task):
 
 # -------------------------------------------------------------------- 6. score
 def score_all(job):
-    try:
-        from .sanitize import clean_output
-    except ImportError:  # TEMPORARY
-        from ._interim import clean_output
+    from .sanitize import clean_output
     from .trusted import spec_tables
 
     tables = spec_tables(job.assignment)
@@ -383,10 +377,7 @@ def _show_verdict(cell, verdict):
     text = verdict.text()
     if verdict.output.strip():
         text += "\nWhat your code printed during the check:\n" + verdict.output[:2000]
-    try:
-        from .sanitize import clean_text
-    except ImportError:  # TEMPORARY
-        from ._interim import clean_text
+    from .sanitize import clean_text
 
     cell.outputs = [from_dict({"output_type": "stream", "name": "stdout", "text": clean_text(text)})]
 
@@ -412,10 +403,7 @@ def record(job):
     """
     import nbformat
 
-    try:
-        from .sanitize import clean_notebook
-    except ImportError:  # TEMPORARY
-        from ._interim import clean_notebook
+    from .sanitize import clean_notebook
 
     coursedir = job.coursedir
     with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
@@ -424,36 +412,46 @@ def record(job):
         for result in job.results:
             if not result.notebooks:
                 continue
-            gb.update_or_create_student(result.student)
-            gb.update_or_create_submission(job.assignment, result.student)
-            folder = Path(coursedir.format_path(coursedir.autograded_directory, result.student, job.assignment))
-            if folder.exists():
-                import shutil
+            try:
+                _record_one(job, gb, result, nbformat, clean_notebook)
+            except Exception as error:  # this student's record only; the class goes on
+                gb.db.rollback()
+                result.grader_failed = True
+                result.note(f"the scores could not be recorded in the gradebook ({type(error).__name__}: "
+                            f"{str(error)[:200]}); regrade this student")
 
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            scores = {item.cell_id: item.score for item in result.items}
-            multi = len(result.notebooks) > 1
-            for name, notebook in result.notebooks.items():
-                for note in clean_notebook(notebook, job.source[name]):
-                    result.note(note)
-                nbformat.write(notebook, folder / name)
-                for cell in notebook.cells:
-                    gid = screening.grade_id(cell)
-                    if not cell.metadata.get("nbgrader", {}).get("grade"):
-                        continue
-                    grade = gb.find_grade(gid, name[:-6], job.assignment, result.student)
-                    grade.auto_score = scores.get(f"{name[:-6]}:{gid}" if multi else gid, 0.0)
-                    grade.needs_manual_grade = grade.manual_score is not None
-            gb.db.commit()
+
+def _record_one(job, gb, result, nbformat, clean_notebook):
+    """One student's scores into the gradebook, their graded notebooks into autograded/."""
+    import shutil
+
+    coursedir = job.coursedir
+    gb.update_or_create_student(result.student)
+    gb.update_or_create_submission(job.assignment, result.student)
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, result.student, job.assignment))
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    scores = {item.cell_id: item.score for item in result.items}
+    multi = len(result.notebooks) > 1
+    for name, notebook in result.notebooks.items():
+        for note in clean_notebook(notebook, job.source[name]):
+            result.note(note)
+        nbformat.write(notebook, folder / name)
+        for cell in notebook.cells:
+            gid = screening.grade_id(cell)
+            if not cell.metadata.get("nbgrader", {}).get("grade"):
+                continue
+            grade = gb.find_grade(gid, name[:-6], job.assignment, result.student)
+            grade.auto_score = scores.get(f"{name[:-6]}:{gid}" if multi else gid, 0.0)
+            grade.needs_manual_grade = grade.manual_score is not None
+    gb.db.commit()
 
 
 # ------------------------------------------------------------------- 8. report
 def report(job):
-    try:
-        from .reports import html_feedback, write_reports
-    except ImportError:  # TEMPORARY
-        from ._interim import html_feedback, write_reports
+    from .reports import html_feedback, write_reports
+    from .sanitize import one_line
 
     write_reports(job.assignment, job.results, job.out)
     flagged = [r for r in job.results if r.flags]
@@ -463,8 +461,10 @@ def report(job):
     if failed:
         job.options.log(f"the grader failed for {len(failed)} student(s): regrade them (see grades.csv)")
     if job.options.html_feedback:
-        html_feedback(job.assignment, job.results, job.out, _workspace_overrides(job.workspace),
-                      job.options.reveal_hidden_tests, job.options.jobs)
+        failed = html_feedback(job.assignment, job.results, job.out, _workspace_overrides(job.workspace),
+                               job.options.reveal_hidden_tests, job.options.jobs) or {}
+        for student, error in failed.items():
+            job.options.log(f"no HTML feedback for {one_line(student)}: {one_line(str(error))[:300]}")
 
 
 STAGES = (
@@ -480,10 +480,7 @@ STAGES = (
 
 
 def format_table(assignment, results):
-    try:
-        from .reports import format_table as table
-    except ImportError:  # TEMPORARY
-        from ._interim import format_table as table
+    from .reports import format_table as table
 
     return table(assignment, results)
 

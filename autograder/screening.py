@@ -89,6 +89,25 @@ def _names(folder):
         return []
 
 
+_UNSAFE_ID = re.compile(r"[<>&\"'`\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unsafe_id(student):
+    """Why a folder name cannot be a student id, or None.
+
+    formgrader puts the student id into its pages without escaping it, and sqlite
+    refuses the lone surrogates Python makes of a name that is not UTF-8: such a name
+    would run script in the instructor's browser or stop the gradebook. Spaces, dots,
+    glob characters, `=`, `-` and letters of any script are all fine.
+    """
+    if _UNSAFE_ID.search(student):
+        return ("the folder name cannot be used as a student id (it holds one of < > & \" ' ` or a control "
+                "character, or is not UTF-8); rename the folder and grade again")
+    if len(student.encode("utf-8", "surrogatepass")) > 200:
+        return "the folder name is longer than 200 bytes; rename the folder and grade again"
+    return None
+
+
 def screen(student, assignment, submissions, release, source):
     """Read, check and repair one student's notebooks; problems become notes, never crashes.
 
@@ -99,6 +118,10 @@ def screen(student, assignment, submissions, release, source):
     import nbformat
 
     result = Result(student)
+    why = unsafe_id(student)
+    if why:
+        result.note(why)
+        return result
     student_folder = Path(submissions) / student
     if not real_folder(student_folder):
         result.note("the student folder is a symbolic link or not a folder; it was not graded")

@@ -77,7 +77,7 @@ def hostile_class(tmp_path_factory):
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(weird))
     # Folder names the file system allows: a dot, glob characters, a formula, unicode.
-    for name in (".dotted", "a [x]", "=1+1", "ünï cödé"):
+    for name in (".dotted", "a [x]", "=1+1", "ünï cödé", "<img src=x onerror=alert(1)>"):
         write_submission(build_submission(ASSIGNMENT), submitted, name, ASSIGNMENT)
     (submitted / "README.txt").write_text("not a student")
     results = grade(ASSIGNMENT, submitted, tmp / "out", workspace=tmp / "w", progress=False, html_feedback=False)
@@ -104,10 +104,18 @@ def test_every_folder_gets_a_row_and_odd_names_are_graded(hostile_class):
     results, tmp = hostile_class
     rows = _rows(tmp / "out" / "grades.csv")
     expected = {"good", "to_source", "to_other", "linked_student", "hard_link", "fifo", "weird_metadata",
-                ".dotted", "a [x]", "=1+1", "ünï cödé"}
+                ".dotted", "a [x]", "=1+1", "ünï cödé", "<img src=x onerror=alert(1)>"}
     assert set(results) == expected and len(rows) == len(expected)
     for name in (".dotted", "a [x]", "=1+1", "ünï cödé", "good"):
         assert results[name].score == results[name].max_score == 22, (name, results[name].reason)
+    # formgrader shows student ids unescaped: a name that is HTML is refused, with a row and a reason.
+    html = results["<img src=x onerror=alert(1)>"]
+    assert html.score == 0 and "cannot be used as a student id" in html.reason
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{tmp / 'w' / 'gradebook.db'}") as gb:
+        ids = {student.id for student in gb.students}
+    assert "good" in ids and not any("<" in student for student in ids)
 
 
 def test_a_worker_that_dies_costs_only_its_student(tmp_path, monkeypatch):
