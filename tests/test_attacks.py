@@ -94,6 +94,14 @@ ATTACKS = {
     "main_check_patch": ({"main": "mlp = Model()\nmlp.add_module(Linear(2, 1), 'Dense_1')\n"
                                   "mlp.add_module(Sigmoid(), 'Sigmoid')\nloss_fn = BCELoss()\n"
                                   "check_main = lambda *a, **k: 1.0"}, ["test_model_main"]),
+    # Records the source of every cell compiled from now on and prints it in each later cell:
+    # the hidden tests (and their seeds) must not be among them.
+    "hidden_source_capture": (with_lines("linear", "import sys\n_seen = []\n"
+                                         "def _hook(event, args):\n"
+                                         "    if event == 'compile' and args and isinstance(args[0], (str, bytes)):\n"
+                                         "        _seen.append(str(args[0]))\n"
+                                         "        print('CAPTURED', _seen[-1])\n"
+                                         "sys.addaudithook(_hook)"), []),
     "background_process": (with_lines("relu", "import subprocess\n"
                                               "subprocess.Popen(['sleep', '987'], start_new_session=True)"), []),
 }
@@ -220,6 +228,14 @@ def test_probe_sees_nothing_and_reaches_nothing(attacked, listener):
     assert not (Path(sys.prefix) / "tampered").exists()
     assert listener[1] == [], "a submission reached the network"
     assert results["probe"].score == 22 and results["honest"].score == 22  # the gradebook was not touched
+
+
+def test_hidden_tests_never_reach_a_students_process(attacked):
+    results, _ = attacked
+    notebook = results["hidden_source_capture"].notebooks[f"{ASSIGNMENT}.ipynb"]
+    text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert "CAPTURED" in text, "the capture did not run"
+    assert "BEGIN HIDDEN TESTS" not in text and "seed=" not in text and "points=" not in text
 
 
 def test_no_process_outlives_grading(attacked):

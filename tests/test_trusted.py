@@ -81,3 +81,36 @@ def test_one_students_checks_share_one_time_budget(tmp_path):
     reasons = " ".join(item.reason for item in slow.items)
     assert "used up the grader's time" in reasons, reasons
     assert slow.score < 22
+
+
+def test_what_student_code_hands_a_grader_side_stand_in_is_bounded():
+    """A stand-in the grader passes into student code (Task 2's recorders, Task 3's model and
+    loss) computes on the grader's side: arrays too large, of too many dimensions, or that
+    broadcast into something larger than both (N x N from two N-vectors) are refused before
+    the grader computes with them; ordinary calls still work."""
+    import numpy as np
+
+    from autograder import protocol
+    from autograder.trusted import Session
+
+    class Loss:
+        def forward(self, prediction, target):
+            return (prediction - target) ** 2
+
+    session = object.__new__(Session)
+    session.callbacks = {1: Loss()}
+
+    def call(*arrays):
+        return session._answer_callback({"callback": 1, "method": "forward",
+                                         "args": [protocol.encode_array(a) for a in arrays]})
+
+    m = 4096
+    refused = call(np.ones((m, 1, 1)), np.ones((1, m, 1)))  # 16 M numbers on the grader's side
+    assert "do not match" in refused["error"]
+    assert "error" in call(np.ones((2,) * 5), np.ones((2,) * 5))
+    big = {"shape": [protocol.MAX_ARRAY_ELEMENTS + 1], "data": ""}
+    assert "error" in session._answer_callback({"callback": 1, "method": "forward", "args": [big, big]})
+    fine = call(np.full((m, 1, 1), 3.0), np.ones((m, 1, 1)))
+    assert np.allclose(protocol.decode_array(fine["value"]), 4.0)
+    broadcast_ok = call(np.full((m, 2, 1), 3.0), np.ones((m, 1, 1)))  # no larger than its larger input
+    assert protocol.decode_array(broadcast_ok["value"]).shape == (m, 2, 1)
