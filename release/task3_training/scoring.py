@@ -1,14 +1,13 @@
-"""Scoring helpers shared by the self-check and autograder cells of every task.
+"""Scoring helpers shared by the self-checks of every task (and by the grader's checks).
 
 A check of one class is a `Report` made of weighted parts ("dW averaged over the
 batch", "db", ...). Each part passes or fails with a message written for the
 student; the score is the weighted fraction of passed parts times the cell's
-points, returned as a plain Python float (nbgrader reads the cell's last value as
-partial credit and would give full marks to a NumPy scalar).
+points, a plain Python float. The grader reads the parts themselves (see
+`FINISHED`), never the printed report.
 
-Student code is always run inside `quiet()`: its prints are kept, its warnings
-and NumPy floating-point complaints never reach stderr (nbgrader scores a test
-cell that writes to stderr as 0 even when everything passed).
+Student code is always run inside `quiet()`: its prints are kept apart from the
+report, and its warnings and NumPy floating-point complaints do not clutter it.
 
 This file is shared by every assignment: it lives once in `checks/` and is
 copied into each assignment folder by `python -m autograder release`.
