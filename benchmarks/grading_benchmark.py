@@ -48,7 +48,8 @@ def stock(submitted, work):
     from nbgrader.api import Gradebook
 
     db = f"sqlite:///{work / 'gradebook.db'}"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(ROOT)}  # the hidden tests import the grader-only spec from the repository
     common = [f"--CourseDirectory.db_url={db}", f"--CourseDirectory.submitted_directory={submitted}",
               f"--CourseDirectory.autograded_directory={work / 'autograded'}",
               f"--CourseDirectory.release_directory={work / 'release'}"]
