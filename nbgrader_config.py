@@ -51,6 +51,14 @@ c.Sandbox.draw_figures = False  # True: draw figures into graded notebooks and f
 c.Grader.checks_timeout = 300  # wall seconds for all trusted checks of one student together
 c.Grader.memory_mb = 6144  # address space of each grading worker (at least the sandbox's + 1 GB)
 
+# nbgrader's own `generate_feedback` (formgrader's Generate Feedback button) never shows hidden
+# tests: the graded notebooks in autograded/ hold them for the instructor's eyes only.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]
+
 # Used when nbgrader's own autograde runs (stock `nbgrader autograde`, the benchmark).
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True

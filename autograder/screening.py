@@ -136,11 +136,18 @@ def screen(student, assignment, submissions, release, source):
         return result
     for name in sorted(source):
         path = folder / name
+        if _lstat(path) is None:
+            renamed = renamed_copy(name, _names(folder))
+            if renamed is None:
+                others = [n for n in _names(folder) if n.endswith(".ipynb")]
+                result.note(f"{name} is missing (found: {', '.join(others) or 'no notebooks'})")
+                continue
+            result.note(f"{name} was handed in as {renamed!r}; that notebook was graded")
+            path = folder / renamed
         try:
             raw = read_own_file(path)
         except FileNotFoundError:
-            others = [n for n in _names(folder) if n.endswith(".ipynb")]
-            result.note(f"{name} is missing (found: {', '.join(others) or 'no notebooks'})")
+            result.note(f"{name} is missing")
             continue
         except Refused as refusal:
             result.note(f"{name} {refusal}")
@@ -165,6 +172,23 @@ def screen(student, assignment, submissions, release, source):
             result.note(text)
         result.notebooks[name] = notebook
     return result
+
+
+def renamed_copy(name, names):
+    """The notebook a browser download, Jupyter or an LMS renamed from `name`, or None.
+
+    `task2_backward (1).ipynb` (a second download), `task2_backward-Copy1.ipynb` (Jupyter's
+    Duplicate), `task2_backward-2.ipynb` (Canvas's resubmission suffix): the one with the
+    highest number, when there are several.
+    """
+    stem = re.escape(name[: -len(".ipynb")])
+    pattern = re.compile(rf"{stem}(?: ?\((\d+)\)|-Copy(\d+)|-(\d+))\.ipynb", re.IGNORECASE)
+    found = []
+    for other in names:
+        match = pattern.fullmatch(other)
+        if match:
+            found.append((int(next(g for g in match.groups() if g is not None)), other))
+    return max(found)[1] if found else None
 
 
 def normalize(raw):

@@ -2,9 +2,11 @@
 
 import copy
 import csv
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,10 +68,12 @@ def test_every_student_has_a_recorded_result(graded):
     assert "test_linear" in rows["deleted_test_cell"]["reason"]
     assert rows["duplicated_cell"]["score"] == rows["good"]["score"]
     assert "duplicated" in rows["duplicated_cell"]["reason"]
-    for student in set(results) - {"good", "deleted_test_cell", "duplicated_cell"}:
+    for student in set(results) - {"good", "deleted_test_cell", "duplicated_cell", "renamed"}:
         assert float(rows[student]["score"]) == 0
         assert rows[student]["reason"], f"{student} has no reason"
     assert "not valid JSON" in rows["broken_json"]["reason"] or "not a valid notebook" in rows["broken_json"]["reason"]
+    # A renamed copy (Jupyter's Duplicate here) is graded, with a note.
+    assert rows["renamed"]["score"] == rows["good"]["score"]
     assert f"{ASSIGNMENT}-Copy1.ipynb" in rows["renamed"]["reason"]
     assert "no folder" in rows["no_assignment_folder"]["reason"]
     assert "missing" in rows["empty_folder"]["reason"]
@@ -92,6 +96,24 @@ def test_feedback_is_written_for_every_student(graded):
         text = (out / "feedback" / student / f"{ASSIGNMENT}.txt").read_text()
         assert text.startswith(ASSIGNMENT)
     assert list((out / "feedback" / "good").glob("*.html")), "nbgrader's HTML feedback is missing"
+
+
+def test_stock_generate_feedback_never_shows_hidden_tests(graded, class_folder):
+    """formgrader's Generate Feedback button runs `nbgrader generate_feedback`: with the course's
+    nbgrader_config.py it renders the graded notebook without the hidden tests' source."""
+    workspace = class_folder / "workspace"
+    command = [str(Path(sys.executable).parent / "nbgrader"), "generate_feedback", ASSIGNMENT, "--student", "good",
+               "--force", f"--CourseDirectory.db_url=sqlite:///{workspace / 'gradebook.db'}",
+               f"--CourseDirectory.autograded_directory={workspace / 'autograded'}",
+               f"--CourseDirectory.feedback_directory={workspace / 'stock_feedback'}"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, cwd=course.ROOT, env=env, capture_output=True, text=True, timeout=300)
+    pages = list((workspace / "stock_feedback").rglob("*.html"))
+    assert pages, done.stderr[-2000:]
+    html = pages[0].read_text()
+    assert "check_linear(Linear, points=" not in html and "BEGIN HIDDEN TESTS" not in html
+    graded_notebook = next((workspace / "autograded" / "good").rglob("*.ipynb")).read_text()
+    assert "BEGIN HIDDEN TESTS" in graded_notebook  # the instructor's copy keeps them
 
 
 def test_regrading_keeps_what_the_gradebook_already_has(graded, class_folder):

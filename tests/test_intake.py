@@ -18,6 +18,16 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 pytestmark = pytest.mark.xdist_group("intake")
 
 
+def test_renamed_copies_are_found():
+    from autograder.screening import renamed_copy
+
+    name = NOTEBOOK
+    assert renamed_copy(name, ["task2_backward (1).ipynb", "other.ipynb"]) == "task2_backward (1).ipynb"
+    assert renamed_copy(name, ["task2_backward-1.ipynb", "task2_backward-2.ipynb"]) == "task2_backward-2.ipynb"
+    assert renamed_copy(name, ["task2_backward-Copy1.ipynb"]) == "task2_backward-Copy1.ipynb"
+    assert renamed_copy(name, ["task2_backward_old.ipynb", "task1_forward.ipynb", "task2_backward.py"]) is None
+
+
 def test_read_own_file_refuses_links_and_special_files(tmp_path):
     real = tmp_path / "real.ipynb"
     real.write_text("{}")
