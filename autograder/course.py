@@ -44,6 +44,12 @@ GENERATED_FILES = {
             ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"],
         ),
     },
+    "task4_optimizers": {
+        "framework.py": (
+            "task2_backward",
+            ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"],
+        ),
+    },
 }
 
 GENERATED_HEADER = '''"""{title}

@@ -1,0 +1,1 @@
+../../checks/task4_checks.py

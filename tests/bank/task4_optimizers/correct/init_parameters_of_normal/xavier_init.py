@@ -1,0 +1,8 @@
+def xavier_init(model):
+    for _, module, attr in parameters_of(model):
+        fan_out, fan_in = module.W.shape
+        if attr == "W":
+            std = np.sqrt(2 / (fan_in + fan_out))
+            module.W = np.random.normal(0.0, std, size=(fan_out, fan_in))
+        else:
+            module.b = np.zeros_like(module.b)
