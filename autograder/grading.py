@@ -308,20 +308,25 @@ def _grade_in_worker(state, task):
     from .trusted import Budget, namespace_scores, trusted_scores
 
     spent, started = {}, time.perf_counter()
-    budget = Budget(task.budget)
+    budgets = []  # the checks' budget starts when the notebook is done (its own limit is separate)
     values, verdicts = {}, {}
+
+    def budget():
+        if not budgets:
+            budgets.append(Budget(task.budget))
+        return budgets[0]
 
     def after(run):
         """Checks of the objects the notebook made, on the live run (see trusted.py)."""
         if task.answers is not None:
-            verdicts.update(namespace_scores(state.assignment, run, task.points, budget))
+            verdicts.update(namespace_scores(state.assignment, run, task.points, budget()))
 
     outputs = {name: sandbox.execute_cells(sources, state.slot, task.fetch, values, after)
                for name, sources in task.cells.items()}
     spent["notebooks"] = time.perf_counter() - started
     if task.answers is not None:
         verdicts.update(trusted_scores(state.assignment, task.answers, task.points, task.seeds, state.slot,
-                                       values, budget))
+                                       values, budget()))
     spent["trusted checks"] = time.perf_counter() - started - spent["notebooks"]
     return StudentRun(outputs, verdicts, spent)
 

@@ -39,6 +39,18 @@ def spreadsheet_text(value):
     return "'" + text if stripped and stripped[0] in FORMULA_STARTS else text
 
 
+def student_text(student):
+    """A student id as the reports show it: itself when it is printable, else its Python repr.
+
+    The repr of an id that holds a newline, an escape or a quote starts with a quote, which
+    no printable id has (screening refuses quotes), so two folders never share a row's id.
+    """
+    from .screening import unsafe_id
+
+    plain = unsafe_id(student) is None and one_line(student) == student
+    return spreadsheet_text(student if plain else repr(student))
+
+
 def _number(value):
     return f"{value:g}"
 
@@ -51,14 +63,14 @@ def write_reports(assignment, results, out):
         writer = csv.writer(handle)
         writer.writerow(["student_id", "assignment", "score", "max_score", "reason"])
         for r in results:
-            writer.writerow([text(r.student), text(assignment), _number(r.score), _number(r.max_score),
+            writer.writerow([student_text(r.student), text(assignment), _number(r.score), _number(r.max_score),
                              text(r.reason)])
     with open(out / "items.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "assignment", "cell_id", "score", "max_score", "reason"])
         for r in results:
             for item in r.items:
-                writer.writerow([text(r.student), text(assignment), text(item.cell_id), _number(item.score),
+                writer.writerow([student_text(r.student), text(assignment), text(item.cell_id), _number(item.score),
                                  _number(item.max_score), text(item.reason)])
     with open(out / "flags.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -66,7 +78,7 @@ def write_reports(assignment, results, out):
         for r in results:
             for flag in r.flags:
                 cell_id, *evidence = flag
-                writer.writerow([text(r.student), text(assignment), text(cell_id),
+                writer.writerow([student_text(r.student), text(assignment), text(cell_id),
                                  text("; ".join(str(e) for e in evidence))])
     for r in results:
         folder = out / "feedback" / r.student
@@ -98,7 +110,7 @@ def format_table(assignment, results):
             if item.cell_id not in columns:
                 columns.append(item.cell_id)
     short = [one_line(c).removeprefix("test_") for c in columns]
-    students = [one_line(r.student) for r in results]
+    students = [student_text(r.student) for r in results]
     width = max(len("student"), *(len(s) for s in students))
     header = f"{'student':<{width}} " + " ".join(f"{s:>{max(len(s), 5)}}" for s in short) + "   total"
     lines = [f"== {assignment} ==", header, "-" * len(header)]

@@ -360,11 +360,28 @@ class Slot:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- talking to it
-    def send(self, line):
-        """Send one whole line (protocol.frame's)."""
+    def send(self, line, timeout=30.0):
+        """Send one whole line (protocol.frame's) within `timeout` seconds.
+
+        The write never blocks for longer: a zygote that does not read (say its run floods
+        the grader with callback requests while the grader answers) would otherwise hold
+        both sides, each waiting to write to the other. Then the sandbox is replaced.
+        """
+        deadline = time.monotonic() + timeout
         try:
-            self.process.stdin.write(line)
-            self.process.stdin.flush()
+            fd = self.process.stdin.fileno()
+            os.set_blocking(fd, False)
+            view = memoryview(line)
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._stop()
+                    raise WorkerDied(f"the sandbox stopped reading for {timeout:g} s (time limit)", timed_out=True)
+                select.select([], [fd], [], min(remaining, 1.0))
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    continue
         except (BrokenPipeError, OSError, AttributeError, ValueError):
             self._stop()
             raise WorkerDied(_GONE) from None
@@ -483,7 +500,7 @@ class Run:
             self._give_up()
             raise WorkerDied(f"the grader's request could not be sent ({error})") from None
         try:
-            self.slot.send(line)
+            self.slot.send(line, max(timeout, 1.0))
             while True:
                 line = self.slot.read_line(timeout)
                 if line.startswith(protocol.CHILD):

@@ -116,7 +116,8 @@ def _no_surrogates(text):
 # One conservative allow-list for every piece of student HTML (markdown cells, raw cells,
 # text/html outputs): text formatting, lists, tables, links and images. No script, style,
 # iframe, object, embed, form, input, svg or math; no event handler, style, class or id
-# attribute; links and images only to http(s) (links also mailto), no relative URL
+# attribute; links only to http(s) or mailto, images only from the page itself (no remote
+# image: a tracking pixel), no relative URL
 # (nbconvert's strip_files_prefix could turn `files/javascript:` into `javascript:`).
 HTML_TAGS = frozenset(
     "a abbr b blockquote br caption code col colgroup dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr "
@@ -135,7 +136,14 @@ HTML_ATTRIBUTES = {
     "details": {"open"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+def _no_remote_images(tag, attribute, value):
+    """nh3's attribute filter: an image never loads from elsewhere (a tracking pixel in the
+    instructor's or the student's browser); images come as PNG/JPEG outputs or attachments."""
+    return None if tag == "img" and attribute == "src" else value
+
+
 _CLEANER = nh3.Cleaner(
+    attribute_filter=_no_remote_images,
     tags=set(HTML_TAGS),
     clean_content_tags={"script", "style"},
     attributes={tag: set(names) for tag, names in HTML_ATTRIBUTES.items()},
@@ -179,6 +187,12 @@ def _url_ok(value, data_images=False, relative=True):
     return data_images and _IMAGE_DATA_URL.fullmatch(url) is not None
 
 
+def _data_image_ok(value):
+    """An image's src may only be a PNG or JPEG written into the page (an attachment)."""
+    url = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(value))
+    return _IMAGE_DATA_URL.fullmatch(url) is not None
+
+
 def _any(_):
     return True
 
@@ -192,7 +206,7 @@ def _policy(extra):
     """{tag: {attribute: check of its value}}: the allow-list above plus what `extra` adds."""
     policy = {tag: {name: _any for name in HTML_ATTRIBUTES.get(tag, set()) | HTML_ATTRIBUTES["*"]} for tag in HTML_TAGS}
     policy["a"].update(href=lambda v: _url_ok(v), rel=_pattern("noopener noreferrer"))
-    policy["img"]["src"] = lambda v: _url_ok(v, relative=False)
+    policy["img"]["src"] = _data_image_ok
     for tag, attributes in extra.items():
         policy.setdefault(tag, {}).update(attributes)
     return policy
@@ -204,7 +218,7 @@ def _policy(extra):
 _RENDERED = _policy({
     **{f"h{level}": {"id": _any} for level in range(1, 7)},
     "a": {"class": _pattern("anchor-link"), "href": lambda v: _url_ok(v)},
-    "img": {"src": lambda v: _url_ok(v, data_images=True)},
+    "img": {"src": _data_image_ok},
     "div": {"class": _pattern("highlight")},
     "span": {"class": _pattern("[A-Za-z0-9]{0,6}")},
     "code": {"class": _pattern(r"language-[^\s\"'<>&]*")},

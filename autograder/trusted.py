@@ -383,6 +383,10 @@ class Session:
     # arrays whose broadcast is no larger than the largest of them (no (m,1,1) against (1,m,1)).
     MAX_ARGUMENT_ELEMENTS = 2**21
     MAX_ARGUMENTS = 8
+    # ... and no more than this many bytes of arrays over the whole session: a stand-in that
+    # logs what it is given (a recorder, Task 3's logged model) keeps copies, and no check
+    # needs more than a few hundred KB.
+    MAX_SESSION_BYTES = 8 * 2**20
 
     def _answer_callback(self, request):
         """Run a trusted stand-in's forward, backward, step or call on what the sandbox sent.
@@ -404,6 +408,11 @@ class Session:
             args = [_argument(a, self.MAX_ARGUMENT_ELEMENTS) for a in raw_args]
             kwargs = {str(k)[:100]: _argument(v, self.MAX_ARGUMENT_ELEMENTS) for k, v in raw_kwargs.items()}
             arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
+            # Each array counts its bytes and what Python keeps beside them (many tiny ones add up).
+            self.received = getattr(self, "received", 0) + sum(a.nbytes + 256 for a in arrays) + 256
+            if self.received > self.MAX_SESSION_BYTES:
+                return {"error": f"your code passed more than {self.MAX_SESSION_BYTES // 2**20} MB of arrays to "
+                                 "the check's modules; no check needs that much"}
             if arrays and max(a.ndim for a in arrays) > 4:
                 return {"error": "arrays of more than 4 dimensions are not accepted"}
             for first in range(len(arrays)):

@@ -70,9 +70,12 @@ def test_csvs_have_escaped_text_and_plain_numbers(tmp_path):
         # One physical line per row: no newline inside a value.
         assert len((tmp_path / name).read_text(encoding="utf-8").splitlines()) == len(rows)
     students = [row[0] for row in grades[1:]]
-    assert students[:8] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "' =1+1", "' =tab", "'=cr",
-                            "'\uff1dfull"]
-    assert students[8:] == ["red", "x", "new line", "a [x]", "ünï code", "evil", "plain"]
+    assert students == [reports.student_text(r.student) for r in results]
+    assert len(set(students)) == len(students)  # no two folders share a row's id
+    # Printable ids stay as they are (formula starts escaped); the others are shown as their repr.
+    assert students[1:4] == ["'+1", "'-2", "'@SUM(A1)"] and students[7] == "'\uff1dfull"
+    assert {"a [x]", "ünï code", "plain"} <= set(students)
+    assert repr("new\nline") in students and students[0] == repr(HOSTILE_IDS[0])
     assert grades[1][2:4] == ["-0.5", "6"] and float(grades[2][2]) == 3.0  # scores stay numbers
     assert items[1][3:5] == ["-1.5", "4"] and items[1][5] == "'-2+3 wrong"
     assert items[2][2] == "'=test_evil" and items[2][5] == "'@cmd"
@@ -96,7 +99,7 @@ def test_text_feedback_and_table_are_clean(tmp_path):
     table = format_table(ASSIGNMENT, results)
     assert not CONTROL.search(table.replace("\n", ""))
     assert len(table.splitlines()) == 3 + 2 * len(results)
-    assert "red " in table and "new line" in table and "\x1b" not in table
+    assert repr("new\nline") in table and "\x1b" not in table
 
 
 def test_reports_of_no_students(tmp_path):
@@ -238,3 +241,16 @@ def test_other_files_do_not_glob(tmp_path):
         (folder / name).write_text("x")
     found = reports._other_files(folder, ["*.ipynb", "*.pyc"])
     assert sorted(p.relative_to(folder).as_posix() for p in found) == ["data.csv", "sub/img.png"]
+
+
+def test_ids_that_would_print_alike_keep_distinct_rows(tmp_path):
+    """`rt\\nnewline` (refused: a control character) and `rt newline` (a real student) must not
+    share a row's id in the reports."""
+    results = [Result("rt\nnewline", [Item("test_linear", 0.0, 4.0, "refused")], "refused"),
+               Result("rt newline", [Item("test_linear", 4.0, 4.0)]),
+               Result("it's", [Item("test_linear", 0.0, 4.0)])]
+    write_reports("task2_backward", results, tmp_path)
+    with open(tmp_path / "grades.csv", newline="") as handle:
+        ids = [row["student_id"] for row in csv.DictReader(handle)]
+    assert len(set(ids)) == 3 and "rt newline" in ids, ids
+    assert all("\n" not in i for i in ids)

@@ -376,7 +376,7 @@ def render_markdown(text):
     "> a quote\n> > nested\n\n- item\n- [ ] task\n\n1. one\n2. two",
     "| a | b |\n|:--|--:|\n| 1 | 2 |",
     "```python\nif a < b and c > d:\n    print('<b>')\n```",
-    "A [link](https://example.org \"title\") and <https://example.org> and ![img](https://example.org/x.png)",
+    "A [link](https://example.org \"title\") and <https://example.org>",
     "<details><summary>Answer</summary>\n\nThe **answer** is $a<b$.\n</details>",
     "Line with <b>bold</b>, <i>it</i>, <sub>2</sub>, <sup>3</sup>, <br> and &amp; &lt; &copy;",
     "<table><tr><th>h</th></tr><tr><td colspan=\"2\">c</td></tr></table>",
@@ -386,6 +386,19 @@ def render_markdown(text):
 ])
 def test_ordinary_markdown_is_unchanged(text):
     assert clean_markdown(text) == (text, [])
+
+
+@pytest.mark.parametrize("text", ["![pixel](https://example.org/x.png)", '<img src="https://example.org/x.png">',
+                                  '<img src="//example.org/x.png">', "<img src=https://example.org/x.png>"])
+def test_no_image_loads_from_elsewhere(text):
+    """A remote image would load in the instructor's browser (a tracking pixel)."""
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Intro")])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text),
+                                               nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+                                                   "display_data", data={"text/html": text})])])
+    clean_notebook(notebook, source)
+    images = [attributes for tag, attributes, _ in parse(render(notebook)) if tag == "img"]
+    assert not any("example.org" in attributes.get("src", "") for attributes in images), images
 
 
 def test_markdown_with_some_bad_html_keeps_the_rest():

@@ -114,3 +114,30 @@ def test_what_student_code_hands_a_grader_side_stand_in_is_bounded():
     assert np.allclose(protocol.decode_array(fine["value"]), 4.0)
     broadcast_ok = call(np.full((m, 2, 1), 3.0), np.ones((m, 1, 1)))  # no larger than its larger input
     assert protocol.decode_array(broadcast_ok["value"]).shape == (m, 2, 1)
+
+
+def test_a_stand_in_that_keeps_what_it_is_given_cannot_be_flooded():
+    """Task 2's recorders and Task 3's logged model keep copies of their inputs: over a whole
+    session, student code can hand them only a bounded number of bytes."""
+    import numpy as np
+
+    from autograder import protocol
+    from autograder.trusted import Session
+
+    class Recorder:
+        def __init__(self):
+            self.kept = []
+
+        def forward(self, x):
+            self.kept.append(x)
+            return x
+
+    recorder = Recorder()
+    session = object.__new__(Session)
+    session.callbacks = {1: recorder}
+    chunk = protocol.encode_array(np.ones(2**17))  # 1 MB
+    replies = [session._answer_callback({"callback": 1, "method": "forward", "args": [chunk]}) for _ in range(40)]
+    accepted = [reply for reply in replies if "value" in reply]
+    assert 0 < len(accepted) <= Session.MAX_SESSION_BYTES // 2**20
+    assert "MB of arrays" in replies[-1]["error"]
+    assert sum(x.nbytes for x in recorder.kept) <= Session.MAX_SESSION_BYTES
