@@ -1,7 +1,11 @@
 """release/ is exactly what nbgrader generates from source/, and shared files are never hand copies."""
 
+import ast
 import filecmp
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,12 +62,54 @@ def test_release_notebooks_contain_no_solutions():
         assert "BEGIN HIDDEN TESTS" not in text
 
 
-def test_generated_given_code_matches_its_origin(tmp_path):
+# Runs in a fresh interpreter (-I: no folder of this repository on sys.path; -B: no __pycache__ left
+# in release/) with only the assignment's release folder importable: what a notebook sees next to it.
+EXEC_ALONE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+names = {}
+for name in sys.argv[2:]:
+    namespace = {"__name__": name[:-3]}
+    with open(name, encoding="utf-8") as file:
+        exec(compile(file.read(), name, "exec"), namespace)
+    names[name] = sorted(namespace)
+print(json.dumps(names))
+"""
+
+
+def test_generated_given_code_matches_its_origin():
     for assignment, files in course.GENERATED_FILES.items():
+        release = course.RELEASE / assignment
         for name, (origin, grade_ids) in files.items():
             text = course.generate_given_code(origin, grade_ids)
-            assert (course.RELEASE / assignment / name).read_text() == text
-            namespace = {}
-            exec(compile(text, name, "exec"), namespace)  # the given code is importable on its own
-            for cls in ("Linear", "Sigmoid", "Tanh", "ReLU", "MSELoss", "BCELoss", "Model"):
-                assert cls in namespace
+            assert (release / name).read_text() == text, f"release/{assignment}/{name} is stale"
+            imported = {node.module if isinstance(node, ast.ImportFrom) else alias.name
+                        for node in ast.walk(ast.parse(text)) if isinstance(node, (ast.Import, ast.ImportFrom))
+                        for alias in node.names}
+            assert not [m for m in imported if course.never_given(m)], f"{name} imports checks: {imported}"
+            course_imports = {m.split(".")[0] for m in imported} & course.course_modules()
+            assert course_imports <= {Path(f).stem for f in course.shipped_files(assignment)}, (
+                f"{assignment}/{name} imports a course module the assignment does not ship")
+        run = subprocess.run([sys.executable, "-I", "-B", "-c", EXEC_ALONE, str(release), *files],
+                             cwd=release, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, f"the given code of {assignment} does not run on its own:\n{run.stderr}"
+        defined = json.loads(run.stdout.splitlines()[-1])
+        for name, (origin, grade_ids) in files.items():
+            expected = course.given_names(origin, grade_ids)
+            assert expected, f"{origin}'s answer cells {grade_ids} define nothing"
+            absent = [n for n in expected if n not in defined[name]]
+            assert not absent, f"{assignment}/{name} lacks what {origin}'s answer cells define: {absent}"
+
+
+def test_generated_imports_are_the_used_names_of_the_notebooks_imports():
+    statements = ast.parse("import time\nimport numpy as np\nimport matplotlib.pyplot as plt\n"
+                           "from tqdm.auto import tqdm, trange\nfrom framework import Linear, Model, ReLU\n"
+                           "from task9_checks import check_it, BUDGET\nfrom utils import Module, parameters_of\n").body
+    code = "class Net(Module):\n    def f(self, time):\n        return np.zeros(time), Linear, tqdm\n"
+    assert course._imports_used(statements, code, set(), "origin") == (
+        "import numpy as np\nfrom tqdm.auto import tqdm\n\nfrom framework import Linear\nfrom utils import Module")
+    with pytest.raises(ValueError, match="BUDGET .from task9_checks: checks are never given code"):
+        course._imports_used(statements, "def f():\n    return BUDGET\n", set(), "origin")
+    with pytest.raises(ValueError, match="make_mlp .defined in a given cell"):
+        course._imports_used(statements, "def f():\n    return make_mlp\n", {"make_mlp"}, "origin")
+    assert course._imports_used(statements, "def f():\n    return len(time.time())\n", set(), "o") == "import time"

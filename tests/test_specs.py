@@ -300,3 +300,42 @@ def test_task3_grades_train_with_the_graders_own_minibatches():
     train = namespace["train"]
     assert quietly(spec.check_train, train, points=4, seed=14)[0] == 4
     assert quietly(task3_checks.check_train, train, points=4, seed=14)[0] < 4  # the self-check uses the student's
+
+
+# ------------------------------------------------------------------ Task 4: the checks on every seed
+TASK4 = "task4_optimizers"
+
+
+def task4_reference_answers():
+    """What the Task 4 source notebook's answer cells define (its reference optimizers and inits)."""
+    notebook = nbformat.read(course.notebook_path(TASK4), as_version=4)
+    answers = {gid: course.solution_source(cell.source) for gid, cell in course.answer_cells(notebook).items()}
+    namespace = {"__name__": "__main__"}
+    exec("import numpy as np\nfrom utils import Module, parameters_of\n", namespace)
+    for gid in ("momentum", "rmsprop", "adam", "xavier_init", "he_init"):
+        exec(answers[gid], namespace)
+    return namespace
+
+
+def test_task4_reference_answers_earn_full_marks_whatever_the_seed():
+    """The grader's checks (the spec's TRUSTED table) give the reference answers full marks for seeds
+    0..50, whatever state np.random is in (the inits draw from it), and Adam trains the spiral for
+    three seeds, with the framework classes passed as the grader passes them."""
+    import task4_checks
+
+    spec = specs.load(TASK4)
+    namespace = task4_reference_answers()
+    checks = {test_id: (check, namespace[name]) for test_id, (_, check, name) in spec.TRUSTED.items()}
+    spiral = checks.pop("test_adam_spiral")
+    assert {check.__name__ for check, _ in checks.values()} == {
+        "check_momentum", "check_rmsprop", "check_adam", "check_xavier_init", "check_he_init"}
+    for seed in range(51):
+        for test_id, (check, answer) in checks.items():
+            np.random.seed(1000 + 7 * seed)
+            score, report = quietly(check, answer, points=1.0, seed=seed)
+            assert score == 1.0, f"{test_id}, seed {seed}:\n{report}"
+    helpers = {**common.reference_classes(), "_Fit": task4_checks._Fit}
+    check, adam = spiral
+    for seed in (0, 24, 99):
+        score, report = quietly(check, adam, points=1.0, seed=seed, helpers=helpers)
+        assert score == 1.0, f"test_adam_spiral, seed {seed}:\n{report}"
