@@ -10,7 +10,7 @@ when there is one, else the answer cell (or "cell N") where the code is.
 import ast
 
 # Modules whose attributes an honest answer never assigns.
-_MODULES = {"np", "numpy", "scoring", "utils", "dataset", "plotting", "framework", "builtins", "sys", "os",
+_MODULES = {"np", "numpy", "scoring", "utils", "dataset", "plotting", "framework", "training", "builtins", "sys", "os",
             "IPython", "matplotlib", "plt", "math", "random", "json", "io", "inspect", "types", "importlib"}
 _SHELL_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "ast_transformers", "events",
                 "showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "displayhook",
