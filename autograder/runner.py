@@ -7,16 +7,34 @@ are described and implemented there, once, for both sides.
 
 The zygote copies the course's files from DIR into the scratch folder (its working
 directory), imports numpy, IPython, matplotlib and the assignment's modules once, then
-forks a fresh child for every run it is asked for (one student's notebook, or one class
-of a trusted check) and relays that child's requests and replies. After a run it kills
+starts a fresh child for every run it is asked for (one student's notebook, or one class
+of a trusted check; a fork of its untouched template, below) and relays that child's
+requests and replies. After a run it kills
 every other process of the sandbox and empties /tmp and /dev/shm; before the next it
 refills the scratch folder with the course's files only and checks that the sandbox is
 as it was at its start (mounts, /tmp, /dev/shm, the scratch folder, SysV IPC, the Python
 environment). When it is not, it says so (`altered`) instead of forking, and the grader
 replaces the whole sandbox: no run starts in a sandbox an earlier one changed.
 
+No run starts with a byte of an earlier run in its memory. The zygote reads every run's
+traffic while it relays it (answer cells, arrays, outputs), and Python cannot scrub what it
+freed, so runs are never forked from the zygote: at the end of its warm-up it forks a
+TEMPLATE, a copy of itself that never reads anything of a run. The template makes SPARES:
+a fork of itself, made through an intermediate fork that exits at once, so that the spare
+is reparented to the zygote (a child subreaper). A spare waits, idle, on a socketpair of
+its own; for a run, the zygote hands it the run's two pipe ends (SCM_RIGHTS) and the mode,
+and the spare becomes the run, the zygote's child, as if the zygote had forked it (the
+zygote waits for it, kills it, is its parent: getppid). Meanwhile the template makes the
+next spare, so a fork costs no fork at all. The template and the spare stay alive across
+runs (between runs the zygote stops, kills and reaps every other process). A run may
+signal them or change what a fork inherits (rlimits, priority, CPU affinity, scheduling,
+oom score): a spare that was changed or killed is replaced by a new one, and a template
+that was changed or killed makes the next fork say `altered` (the grader replaces the
+sandbox). Run data reaches neither: they read nothing but the zygote's requests.
+
 The child cannot write the zygote's lines: the zygote prefixes whatever it says with `C`,
-and the zygote is not dumpable, so its descriptors cannot be reached through /proc.
+and the zygote, the template and the spare are not dumpable, so their memory and
+descriptors cannot be reached through /proc, ptrace or process_vm_readv.
 Student code gets fresh stdout/stderr streams (captured per cell), its fds 0, 1 and 2
 point at /dev/null, so a stray write cannot break a reply, and input() finds no input.
 Nothing a child says is trusted: the grader only reads outputs from it.
@@ -486,11 +504,14 @@ def _prctl_not_dumpable():
         pass
 
 
-def _descendants():
-    """Pids of every living descendant of this process (orphans are reparented here)."""
+def _descendants(skip=()):
+    """Pids of every living descendant of this process (orphans are reparented here), but
+    those below the pids in `skip`."""
     found, todo = [], [os.getpid()]
     while todo:
         pid = todo.pop()
+        if pid in skip:
+            continue
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
@@ -506,29 +527,61 @@ def _descendants():
     return found
 
 
-def _kill_everything(contained):
-    """Kill every process of this run and reap it; return when none is left."""
+def _kill_everything(contained, spare=()):
+    """Kill every process of this run and reap it; return the pids reaped (the template's
+    or the spare's among them when a run killed it). The pids in `spare` (the template and
+    the next run's spare, idle between runs) live on; they cannot be left out of kill(-1),
+    so, in the sandbox, every other process of the PID namespace is stopped first, all at
+    once (kill(-1, SIGSTOP): a process with a stop pending cannot fork, so none escapes),
+    then killed one by one and reaped, until none is left; the spared ones are continued."""
     import signal
     import time
 
+    me, reaped, spare = os.getpid(), set(), set(spare)
     for _ in range(1000):
         if contained:
             try:
-                os.kill(-1, signal.SIGKILL)  # everything in the PID namespace except init and us
+                os.kill(-1, signal.SIGSTOP)  # everything in the PID namespace except init and us
             except ProcessLookupError:
                 pass
+            targets = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in spare | {1, me}]
         else:
-            for pid in _descendants():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            targets = [pid for pid in _descendants(spare) if pid not in spare]
+        for pid in targets:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone already (or, impossibly, not ours to kill: then the loop runs out)
         try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
+            while True:
+                pid = os.waitpid(-1, os.WNOHANG)[0]
+                if not pid:
+                    break
+                reaped.add(pid)
         except ChildProcessError:
-            return  # no child left at all
+            pass  # no child left at all (the spared ones too are gone)
+        if not targets:
+            break
         time.sleep(0.002)
+    else:  # some process would not go: kill(-1) takes them all, the spared ones with them
+        if contained:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in spare:  # no longer trusted: the next fork says `altered`
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        reaped |= spare
+    for pid in spare - reaped:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    return reaped
 
 
 def _tree(root):
@@ -668,6 +721,119 @@ def _status(status):
     return {"code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1}
 
 
+TEMPLATE_NAME = b"runner-template"  # its /proc/<pid>/comm; a run gets the zygote's name back
+SPARE_NAME = b"runner-spare"  # a fork of the template waiting to become the next run
+INTERMEDIATE_NAME = b"runner-fork"  # the template's fork that forks the spare and exits
+
+
+def _set_name(name):
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+def _process_attributes():
+    """What a forked run inherits besides memory and files, and another process of the same
+    user may change from outside: rlimits (prlimit), priority, CPU affinity, scheduling
+    policy, oom score."""
+    import resource
+
+    limits = tuple((name, resource.getrlimit(getattr(resource, name))) for name in sorted(dir(resource))
+                   if name.startswith("RLIMIT_"))
+    return (limits, os.getpriority(os.PRIO_PROCESS, 0), tuple(sorted(os.sched_getaffinity(0))),
+            os.sched_getscheduler(0), os.sched_getparam(0).sched_priority, _read("/proc/self/oom_score_adj"))
+
+
+def _changed(attributes):
+    """What of _process_attributes() differs from `attributes` (None when nothing)."""
+    now = _process_attributes()
+    changed = [what for what, a, b in zip(("rlimits", "priority", "CPU affinity", "scheduling policy",
+                                           "scheduling priority", "oom score"), now, attributes) if a != b]
+    return ", ".join(changed) or None
+
+
+def _template(sock, zygote, attributes, name):
+    """The template's life: make a spare for each request of the zygote, and nothing else.
+
+    A request is one packet, b"spare"; the answer is b"S<pid>" with one end of a new
+    socketpair (SCM_RIGHTS), the spare's channel, b"E<why>" when no spare could be made
+    (a run killed the intermediate), or b"A<why>" when the template itself was changed from
+    outside (the sandbox must be replaced). The spare is a fork of this
+    process made through an intermediate that exits at once, so that it is reparented to the
+    nearest subreaper, the zygote (before the answer is sent). Nothing a run says ever
+    reaches this process: its memory is the zygote's at the end of warm-up.
+    """
+    import socket
+
+    while True:
+        if sock.recv(64) != b"spare":
+            return  # the zygote is gone
+        changed = _changed(attributes)
+        if changed:
+            sock.send(f"Athe template process the runs are forked from was changed ({changed})".encode())
+            continue
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        reader, writer = os.pipe()
+        try:
+            intermediate = os.fork()
+            if intermediate == 0:
+                try:
+                    os.close(reader)
+                    ours.close()
+                    _set_name(INTERMEDIATE_NAME)
+                    pid = os.fork()
+                    if pid == 0:
+                        try:
+                            os.close(writer)
+                            os.close(sock.fileno())
+                            _set_name(SPARE_NAME)
+                            _spare(theirs, zygote, attributes, name)
+                        finally:
+                            os._exit(0)
+                    os.write(writer, str(pid).encode())
+                finally:
+                    os._exit(0)
+            os.close(writer)
+            writer = None
+            os.waitpid(intermediate, 0)
+            pid = os.read(reader, 32)
+        except OSError as error:
+            pid = f"could not fork ({error.strerror})".encode()
+        finally:
+            theirs.close()
+            os.close(reader)
+            if writer is not None:
+                os.close(writer)
+        if pid.isdigit():  # the spare is the zygote's child now: its intermediate is gone
+            socket.send_fds(sock, [b"S" + pid], [ours.fileno()])
+        else:  # (a run killed the intermediate?) not the template's fault: the zygote asks again
+            sock.send(b"Ethe template could not make a spare: " + (pid or b"its fork was killed"))
+        ours.close()
+
+
+def _spare(sock, zygote, attributes, name):
+    """A spare's life: wait, untouched, for the zygote to make it a run.
+
+    The request is one packet, the mode, with the run's two pipe ends (SCM_RIGHTS); it
+    answers b"F" and becomes the run, or b"A<why>" when a run changed it from outside."""
+    import socket
+
+    message, fds, _, _ = socket.recv_fds(sock, 64, 2)
+    mode = message.decode("ascii", "replace")
+    if len(fds) != 2 or mode not in protocol.MODES:
+        return
+    changed = _changed(attributes)
+    if changed:
+        sock.send(f"Athe spare process was changed ({changed})".encode())
+        return
+    _set_name(name)
+    sock.send(b"F")
+    zygote._become_child(mode, *fds)
+
+
 class _Zygote:
     def __init__(self, control_out, contained, course, scratch):
         self.out, self.contained = control_out, contained
@@ -694,6 +860,32 @@ class _Zygote:
         self.environment = [_identity(p) for p in self.paths]
         self.child = None  # (pid, write end of its stdin, read end of its replies)
         self.pending = bytearray()
+        self.template = None  # (pid, socket): where runs are forked from; None once it is gone
+        self.spare = None  # (pid, socket) of the next run, a fork of the template waiting
+        self.asked = False  # whether the template is making a spare (its answer not read yet)
+        self._start_template()
+        self._ask_for_spare()
+
+    def _start_template(self):
+        """Fork the template, now, before this process reads anything of any run."""
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        name = _read("/proc/self/comm").strip() or b"python"
+        attributes = _process_attributes()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                keep = theirs.fileno()
+                os.closerange(3, keep)  # the grader's pipes are the zygote's only
+                os.closerange(keep + 1, 4096)
+                _set_name(TEMPLATE_NAME)
+                _template(theirs, self, attributes, name)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.template = (pid, ours)
 
     def say(self, message):
         self.out.write(protocol.frame(protocol.ZYGOTE, message))
@@ -740,6 +932,8 @@ class _Zygote:
         changed = [p for p, before in zip(self.paths, self.environment) if _identity(p) != before]
         if changed:
             return f"the Python environment changed ({changed[0]})"
+        if self.template is None:
+            return "the template process the runs are forked from is gone (a run killed it?)"
         return None
 
     def fork(self, mode, keep):
@@ -750,16 +944,111 @@ class _Zygote:
             return
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                self._become_child(mode, child_in, child_out)
-            finally:
-                os._exit(0)
-        os.close(child_in)
-        os.close(child_out)
+        try:
+            pid = self._wake_spare(mode, child_in, child_out)
+            if isinstance(pid, str) and self.template is not None:  # a run killed or changed the spare
+                pid = self._wake_spare(mode, child_in, child_out)  # a new one, from the untouched template
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+        if isinstance(pid, str):
+            os.close(to_child)
+            os.close(from_child)
+            self._lose_template()
+            self.dirty = pid
+            self.say({protocol.ALTERED: pid})
+            return
         self.child, self.pending = (pid, to_child, from_child), bytearray()
+        self._ask_for_spare()  # the next run's, made while this one runs
         self.say({protocol.FORKED: pid})
+
+    def _ask_for_spare(self):
+        """Ask the template for the next spare (its answer: _receive_spare)."""
+        import signal
+
+        if self.template is None or self.asked:
+            return
+        try:
+            os.kill(self.template[0], signal.SIGCONT)  # a run may have stopped it
+            self.template[1].send(b"spare")
+            self.asked = True
+        except OSError:
+            self._lose_template()
+
+    def _receive_spare(self, timeout):
+        """Read the template's answer (waiting at most `timeout` s); why there is no spare, or None."""
+        import select
+        import socket
+
+        if self.spare is not None:
+            return None
+        self._ask_for_spare()
+        if self.template is None:
+            return "the template process the runs are forked from is gone (a run killed it?)"
+        sock = self.template[1]
+        try:
+            if not select.select([sock], [], [], timeout)[0]:
+                return "the template process the runs are forked from did not answer"
+            self.asked = False
+            answer, fds, _, _ = socket.recv_fds(sock, 256, 1)
+        except OSError:
+            return "the template process the runs are forked from is gone (a run killed it?)"
+        if answer[:1] == b"S" and answer[1:].isdigit() and len(fds) == 1:
+            self.spare = (int(answer[1:]), socket.socket(fileno=fds[0]))
+            return None
+        for fd in fds:
+            os.close(fd)
+        if answer[:1] != b"E":  # changed, or gone: no longer trusted
+            self._lose_template()
+        return answer[1:].decode("ascii", "replace") or "the template process the runs are forked from is gone"
+
+    def _wake_spare(self, mode, child_in, child_out):
+        """The pid of the run the spare became (this process's child), or why there is none."""
+        import select
+        import signal
+        import socket
+
+        reason = self._receive_spare(30)
+        if reason:
+            return reason
+        (pid, sock), self.spare = self.spare, None
+        try:
+            try:
+                os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)  # ours to wait for, not reaped
+            except ChildProcessError:
+                return "the spare process is gone (a run killed it?)"
+            try:
+                os.kill(pid, signal.SIGCONT)
+                socket.send_fds(sock, [mode.encode("ascii")], [child_in, child_out])
+                answer = sock.recv(256) if select.select([sock], [], [], 30)[0] else b""
+            except OSError:
+                answer = b""
+            if answer == b"F":
+                return pid
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            return answer[1:].decode("ascii", "replace") or "the spare process is gone (a run killed it?)"
+        finally:
+            sock.close()
+
+    def _lose_template(self, reaped=False):
+        """Forget the template (and make sure it is gone): the next fork says `altered`."""
+        import signal
+
+        if self.template is None:
+            return
+        pid, sock = self.template
+        self.template, self.asked = None, False
+        sock.close()
+        if not reaped:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
     def _become_child(self, mode, child_in, child_out):
         keep = sorted({child_in, child_out})
@@ -793,7 +1082,15 @@ class _Zygote:
                 pass
         for fd in (to_child, from_child):
             os.close(fd)
-        _kill_everything(self.contained)
+        if self.asked:  # a spare on its way: it must not be mistaken for the run's (the run cannot hold it up long)
+            self._receive_spare(1)
+        spare = [p for p in (self.template, self.spare) if p]
+        reaped = _kill_everything(self.contained, [pid for pid, _ in spare])
+        if self.template and self.template[0] in reaped:
+            self._lose_template(reaped=True)
+        if self.spare and self.spare[0] in reaped:  # a run killed it: the template makes another
+            self.spare[1].close()
+            self.spare = None
         for folder in self.folders:
             if not _clean(folder, self.pristine[folder]):
                 self.dirty = f"a run left too much in {folder} to remove"

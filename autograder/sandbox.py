@@ -473,8 +473,11 @@ class Slot:
         if not self.alive():
             return
         try:
-            self.send(protocol.frame(protocol.ZYGOTE, {protocol.END: True}))
-            self._expect(protocol.ENDED, timeout=15)
+            # A healthy zygote ends a run in milliseconds (a huge tree of files is not emptied
+            # but replaced); one that does not answer soon is stuck, e.g. writing to a run that
+            # stopped reading, and is replaced.
+            self.send(protocol.frame(protocol.ZYGOTE, {protocol.END: True}), timeout=5)
+            self._expect(protocol.ENDED, timeout=5)
         except WorkerDied:
             self._stop()  # a zygote that cannot clean up is replaced, never trusted
 
@@ -541,6 +544,11 @@ class Run:
         if not self.over:
             self.over = "the run was closed"
             self.slot.end_run()
+
+    def kill(self, reason):
+        """End the run at once by replacing the whole sandbox (it misbehaved: no clean end)."""
+        self.over = self.over or reason
+        self.slot._stop()
 
 
 def _empty(folder):

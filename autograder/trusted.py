@@ -364,9 +364,9 @@ class Session:
             while "callback" in reply:  # student code called a trusted stand-in: answer, then wait on
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self.worker.close()
-                    raise sandbox.WorkerDied(f"the call did not finish within {limit:g} s (time limit)",
-                                             timed_out=True)
+                    why = f"the call did not finish within {limit:g} s (time limit)"
+                    self.worker.kill(why)  # it may still be flooding: no polite end
+                    raise sandbox.WorkerDied(why, timed_out=True)
                 reply = self.worker.request(self._answer_callback(reply), left)
         except sandbox.WorkerDied as death:
             self.dead = death.reason
