@@ -958,6 +958,7 @@ class _Zygote:
             self.dirty = pid
             self.say({protocol.ALTERED: pid})
             return
+        os.set_blocking(to_child, False)  # see _to_child: a run that stops reading must not stop us
         self.child, self.pending = (pid, to_child, from_child), bytearray()
         self._ask_for_spare()  # the next run's, made while this one runs
         self.say({protocol.FORKED: pid})
@@ -1142,13 +1143,30 @@ class _Zygote:
                 for line in lines:
                     self.handle(line)
 
+    STALLED = 2.0  # seconds a run may leave its requests unread before it is ended
+
+    def _to_child(self, *parts):
+        """Write to the run's request pipe; False when it would not take them within STALLED
+        seconds (the zygote must keep serving the grader, which may be ending this very run)."""
+        import select
+
+        fd = self.child[1]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    if not select.select([], [fd], [], self.STALLED)[1]:
+                        return False
+                except OSError:
+                    return True  # the child is gone; its end is reported when its pipe closes
+        return True
+
     def handle(self, line):
         if line.startswith(protocol.CHILD):
-            if self.child:
-                try:
-                    os.write(self.child[1], line[1:] + b"\n")
-                except OSError:
-                    pass  # the child is gone; its end is reported when its pipe closes
+            if self.child and not self._to_child(memoryview(line)[1:], b"\n"):
+                self.end(protocol.EXITED)  # it stopped reading its requests (say it floods us): killed
             return
         try:
             message = protocol.loads(line[1:]) if line.startswith(protocol.ZYGOTE) else {}

@@ -126,7 +126,10 @@ def _isolation_flags():
     # --cap-drop ALL matters when the grader runs as root: bubblewrap then keeps every
     # capability inside the sandbox's user namespace, and student code could remount
     # the read-only environment read-write (tested by the attack bank's probe).
-    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # --as-pid-1: the runner itself is the sandbox's init. Otherwise bubblewrap's own init
+    # process is pid 1, dumpable, and holds the grader's pipes as its fds 0 and 1: a run could
+    # read the grader's requests through /proc/1/fd/0 and write lines that skip the zygote.
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--as-pid-1"]
 
 
 def _proc_covers():

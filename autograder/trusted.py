@@ -369,8 +369,9 @@ class Session:
                     raise sandbox.WorkerDied(why, timed_out=True)
                 reply = self.worker.request(self._answer_callback(reply), left)
         except sandbox.WorkerDied as death:
-            self.dead = death.reason
-            raise self._error(death.reason) from None
+            cut = self.budget is not None and limit < self.worker.limits.cell_timeout
+            self.dead = _OUT_OF_TIME.format(self.budget.seconds) if death.timed_out and cut else death.reason
+            raise self._error(self.dead) from None
         if isinstance(reply.get("output"), str) and reply["output"] and sum(map(len, self.output)) < 100_000:
             self.output.append(reply["output"][:10_000])
         if "error" in reply:
