@@ -319,7 +319,8 @@ def same_id(row_id, folder):
 
     def plain(text):
         return re.sub(r"[\x00-\x1f\x7f]", " ", str(text).lstrip("'")).strip()
-    return row_id in (folder, student_text(folder)) or plain(row_id) == plain(folder) or plain(row_id) == re.sub(r"[\x00-\x1f\x7f]", "", folder)
+    dropped = re.sub(r"[\x00-\x1f\x7f]", "", folder)
+    return row_id in (folder, student_text(folder)) or plain(row_id) in (plain(folder), dropped)
 
 
 def grades_row_exact(ctx):
