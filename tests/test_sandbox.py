@@ -77,7 +77,7 @@ def _comm(pid):
         return None
 def _others():
     return [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())
-            and _comm(p) not in ('runner-template', 'runner-spare')]
+            and _comm(p) not in ('runner-template', 'runner-spare', 'runner-fork')]  # (a spare on its way)
 """
 
 LOOK_AROUND = """
