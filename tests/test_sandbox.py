@@ -111,8 +111,15 @@ def vm_read(pid, address):
     local = (ctypes.c_void_p * 2)(ctypes.cast(buffer, ctypes.c_void_p), 64)
     remote = (ctypes.c_void_p * 2)(address, 64)
     return libc.process_vm_readv(pid, local, 1, remote, 1, 0)
+def _state(pid):
+    try:
+        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return 'X'
 def reach(pid):
     reached = []
+    if _state(pid) in 'ZX':  # an exited process (the template's short-lived fork) has no memory left to read
+        return reached
     for path in (f'/proc/{pid}/fd/0', f'/proc/{pid}/fd/1', f'/proc/{pid}/fd/3', f'/proc/{pid}/mem',
                  f'/proc/{pid}/environ', f'/proc/{pid}/maps'):
         try:
@@ -123,8 +130,10 @@ def reach(pid):
     if libc.ptrace(16, pid, None, None) == 0:  # PTRACE_ATTACH
         reached.append(f'ptrace {pid}')
         libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
-    if vm_read(pid, 0x400000) >= 0 or ctypes.get_errno() not in (1, 13):  # EPERM, EACCES (EFAULT: it could)
+    if vm_read(pid, 0x400000) >= 0 or ctypes.get_errno() not in (1, 3, 13):  # EPERM, ESRCH, EACCES (EFAULT: it could)
         reached.append(f'process_vm_readv {pid}')
+    if _state(pid) in 'ZX':  # it exited meanwhile: what it "reached" was a process without memory
+        return []
     return reached
 """
 
