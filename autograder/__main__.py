@@ -69,7 +69,8 @@ def main(argv=None):
 
 
 def _grade(args):
-    from .grading import GradingError, format_table, grade
+    from .grading import GradingError, grade
+    from .reports import format_table
 
     try:
         results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress,

@@ -12,7 +12,8 @@ import sys
 
 from . import sandbox
 from .course import EXAMPLES, ROOT, assignments, release_all
-from .grading import format_table, grade
+from .grading import grade
+from .reports import format_table
 from .submissions import write_from_folder
 
 DEMO = ROOT / "reports" / "demo"

@@ -35,7 +35,6 @@ from .course import (
     assignments,
     course_directory,
     nbgrader_config,
-    notebook_path,
     put_environment_on_path,
     shipped_files,
     sync_assignment,
@@ -81,6 +80,9 @@ class Job:
     pool: object = None
     coursedir: object = None
     max_scores: dict = field(default_factory=dict)  # notebook file -> {grade_id: points}
+    release: dict = field(default_factory=dict)  # notebook file -> the release notebook
+    source: dict = field(default_factory=dict)  # notebook file -> the source notebook
+    tables: object = None  # the spec's tables (trusted.spec_tables)
     runs: dict = field(default_factory=dict)  # student -> StudentRun or Failure
 
 
@@ -212,8 +214,7 @@ def _read(path):
 
 # --------------------------------------------------------------- 4. screening
 def screen_all(job):
-    source = {p.name: _read(p) for p in (SOURCE / job.assignment).glob("*.ipynb")}
-    job.source = source
+    job.source = source = {p.name: _read(p) for p in (SOURCE / job.assignment).glob("*.ipynb")}
     for student in job.students:
         try:
             result = screening.screen(student, job.assignment, job.submissions, job.release, source)
@@ -251,7 +252,7 @@ def run_all(job):
 
     from .trusted import seeds_of, spec_tables
 
-    tables = spec_tables(job.assignment)
+    job.tables = tables = spec_tables(job.assignment)
     seeds = seeds_of(job.assignment)
     tasks = []
     for result in job.results:
@@ -336,7 +337,7 @@ def score_all(job):
     from .sanitize import clean_output
     from .trusted import spec_tables
 
-    tables = spec_tables(job.assignment)
+    tables = job.tables or spec_tables(job.assignment)  # (no one's notebook could run: not computed yet)
     for result in job.results:
         run = job.runs.get(result.student)
         failure = run.reason if isinstance(run, Failure) else None
@@ -406,10 +407,6 @@ def record(job):
     A student none of whose notebooks could be read keeps whatever the gradebook
     already had; the reports say why nothing new was recorded.
     """
-    import nbformat
-
-    from .sanitize import clean_notebook
-
     coursedir = job.coursedir
     with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
         # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
@@ -418,7 +415,7 @@ def record(job):
             if not result.notebooks:
                 continue
             try:
-                _record_one(job, gb, result, nbformat, clean_notebook)
+                _record_one(job, gb, result)
             except Exception as error:  # this student's record only; the class goes on
                 gb.db.rollback()
                 result.grader_failed = True
@@ -426,9 +423,13 @@ def record(job):
                             f"{str(error)[:200]}); regrade this student")
 
 
-def _record_one(job, gb, result, nbformat, clean_notebook):
+def _record_one(job, gb, result):
     """One student's scores into the gradebook, their graded notebooks into autograded/."""
     import shutil
+
+    import nbformat
+
+    from .sanitize import clean_notebook
 
     coursedir = job.coursedir
     gb.update_or_create_student(result.student)
@@ -483,11 +484,3 @@ STAGES = (
     ("write reports and feedback", report),
 )
 
-
-def format_table(assignment, results):
-    from .reports import format_table as table
-
-    return table(assignment, results)
-
-
-__all__ = ["GradingError", "grade", "format_table", "STAGES", "notebook_path"]

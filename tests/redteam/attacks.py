@@ -260,7 +260,7 @@ def reports_have_no_control_characters(ctx):
     if _CONTROL.search(text):
         problems.append("the text feedback holds terminal escape sequences")
     try:
-        from autograder.grading import format_table
+        from autograder.reports import format_table
 
         table = format_table(ctx.assignment, list(ctx.graded.results.values()))
         if _CONTROL.search(table):
