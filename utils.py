@@ -23,10 +23,29 @@ class Module:
     `module(x)` is `module.forward(x)`.
 
     Sub-modules are kept, in the order they were added, in `self.modules`.
+    `self.training` says whether the module is training (the default) or being
+    evaluated; only modules that act differently while training (Dropout) read it.
     """
+
+    training = True
 
     def __init__(self):
         self.modules = OrderedDict()
+
+    def train(self, mode=True):
+        """Put this module and all its sub-modules in training mode (`mode=False`: evaluation).
+
+        Like PyTorch's `model.train()`; returns the module, so `model.train().forward(X)` works.
+        """
+        self.training = bool(mode)
+        for module in (getattr(self, "modules", None) or {}).values():
+            if isinstance(module, Module):
+                module.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode for this module and all its sub-modules (PyTorch's `model.eval()`)."""
+        return self.train(False)
 
     def add_module(self, module, name):
         """Append `module` under `name`; `forward` of a Model visits them in this order."""

@@ -190,8 +190,11 @@ def register(job):
     release_tmp, release = temporary_release(job.assignment, db_url=job.coursedir.db_url)
     try:
         with _gradebook(job.coursedir.db_url) as gb:
+            # A 0-point graded cell (every notebook's last cell, `self_checks`: the summary of the
+            # student's self-checks that nbgrader's Validate reads) scores nothing: it is not graded.
             job.max_scores = {
-                notebook.name + ".ipynb": {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
+                notebook.name + ".ipynb": {cell.name: float(cell.max_score) for cell in notebook.grade_cells
+                                           if cell.max_score}
                 for notebook in gb.find_assignment(job.assignment).notebooks
             }
         job.release = {p.name: _read(p) for p in Path(release).glob("*.ipynb")}

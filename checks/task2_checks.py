@@ -3,7 +3,7 @@
 Each `check_*` function tests one class alone, through its public API only
 (`W`, `b`, `dW`, `db`, `forward`, `backward`, calling it), against closed-form
 gradients computed here. Called without `points` it is the student's
-self-check (prints the list of parts and raises AssertionError when one fails);
+self-check (prints the list of parts and records the result for the notebook's last cell);
 with `points` it is the autograder (prints the same list and returns the partial
 credit as a plain float). A bug in one class therefore costs points in that
 class's cell only. `mystery_networks` builds the two networks of the planted-bug hunt.

@@ -2,7 +2,7 @@
 
 Each `check_*` function tests one answer alone, through its public API only,
 against values computed here. Called without `points` it is the student's
-self-check (prints the list of parts and raises AssertionError when one fails);
+self-check (prints the list of parts and records the result for the notebook's last cell);
 with `points` it is the autograder (prints the same list and returns the partial
 credit as a plain float).
 

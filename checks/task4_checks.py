@@ -3,8 +3,8 @@
 Each `check_*` function tests one answer alone, through its public API only, against
 values computed here from the update rules the notebook derives (PyTorch's
 `torch.optim.SGD` with momentum, `RMSprop` and `Adam`). Called without `points` it is
-the student's self-check (prints the list of parts and raises AssertionError when one
-fails); with `points` it is the autograder (prints the same list and returns the
+the student's self-check (prints the list of parts and records the result for the
+notebook's last cell); with `points` it is the autograder (prints the same list and returns the
 partial credit as a plain float).
 
 Isolation, so that a bug costs points in its own cell only:

@@ -32,7 +32,7 @@ TASK2 = "task2_backward"
 def graded_cells(assignment):
     notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("grade")}
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("points")}
 
 
 def quietly(function, *args, **kwargs):
