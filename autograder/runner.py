@@ -834,6 +834,34 @@ def _spare(sock, zygote, attributes, name):
     zygote._become_child(mode, *fds)
 
 
+FONT_FILES = (".ttf", ".otf", ".ttc", ".afm", ".pfa", ".pfb")
+
+
+def _close_inherited(keep):
+    """Close every file descriptor above 2 but those in `keep`, except font files matplotlib opened read-only at
+    warm-up: its font objects close them when they are freed in a run, and a descriptor closed under
+    them would print "OSError: Bad file descriptor" into a student's cell."""
+    import fcntl
+    import stat
+
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd <= 2 or fd in keep:
+            continue
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            info = os.fstat(fd)
+            read_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        except OSError:
+            continue  # (the descriptor listdir itself used, gone already)
+        if stat.S_ISREG(info.st_mode) and read_only and target.lower().endswith(FONT_FILES):
+            continue
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 class _Zygote:
     def __init__(self, control_out, contained, course, scratch):
         self.out, self.contained = control_out, contained
@@ -877,9 +905,7 @@ class _Zygote:
         if pid == 0:
             try:
                 ours.close()
-                keep = theirs.fileno()
-                os.closerange(3, keep)  # the grader's pipes are the zygote's only
-                os.closerange(keep + 1, 4096)
+                _close_inherited(keep={theirs.fileno()})  # the grader's pipes are the zygote's only
                 _set_name(TEMPLATE_NAME)
                 _template(theirs, self, attributes, name)
             finally:
@@ -1052,10 +1078,7 @@ class _Zygote:
                 pass
 
     def _become_child(self, mode, child_in, child_out):
-        keep = sorted({child_in, child_out})
-        os.closerange(3, keep[0])
-        os.closerange(keep[0] + 1, keep[-1])
-        os.closerange(keep[-1] + 1, 4096)  # the zygote's control pipes are gone from here on
+        _close_inherited(keep={child_in, child_out})  # the zygote's control pipes are gone from here on
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # input() finds nothing; the requests come on a descriptor of their own
         os.close(devnull)

@@ -41,7 +41,7 @@ def findings(source, protected=()):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for target in targets:
-                for part in ast.walk(target):
+                for part in _written(target):
                     if isinstance(part, ast.Name) and (part.id in protected or _is_course_checks(part.id)):
                         note(f"rebinds the course's `{part.id}`")
                     elif isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
@@ -99,3 +99,18 @@ def tampering(cells, checks_of=None, protected=()):
             cell = checks_of.get(name, label)
             flags.append((cell, f"{label}: {evidence}" if cell != label else evidence))
     return flags
+
+
+def _written(target):
+    """What an assignment target writes into: each element of a tuple or list, and `a.b[i].c` down
+    to `a` (never what an index or a slice only reads, as in `out[np.arange(m), labels] = 1`)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _written(element)
+    elif isinstance(target, ast.Starred):
+        yield from _written(target.value)
+    else:
+        while isinstance(target, (ast.Attribute, ast.Subscript)):
+            yield target
+            target = target.value
+        yield target

@@ -183,6 +183,17 @@ def test_figures_are_drawn_only_when_asked(draw):
         assert "not drawn while grading" in shown[0]["text/plain"]
 
 
+def test_fonts_opened_at_warm_up_close_cleanly_in_a_run(slot):
+    """The zygote's matplotlib holds its fonts' files open; a run that frees them (a new figure with
+    text, garbage collection) must not print "Bad file descriptor" into the student's cell."""
+    code = ("import gc, matplotlib.pyplot as plt, matplotlib.font_manager as fm\n"
+            "fm._get_font.cache_clear()\nfig, ax = plt.subplots()\nax.set_title('z')\nax.set_xlabel('a = f(z)')\n"
+            "plt.tight_layout()\nplt.close(fig)\ngc.collect()\nprint('done')")
+    outputs = sandbox.execute_cells([code], slot)
+    text = "".join(o.get("text", "") for o in outputs[0] if o["output_type"] == "stream")
+    assert "done" in text and "Bad file descriptor" not in text and "Exception ignored" not in text, outputs
+
+
 def test_tmp_is_capped():
     slot = sandbox.Slot([], sandbox.Limits(cell_timeout=30, notebook_timeout=60, tmp_mb=16, file_size_mb=64))
     try:
