@@ -1,0 +1,1 @@
+../../checks/task5_checks.py
