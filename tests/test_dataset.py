@@ -1,4 +1,4 @@
-"""Tests of the toy datasets in dataset.py (shapes, labels, seeds, validation)."""
+"""Tests of the datasets in dataset.py (shapes, labels, seeds, validation; the digits' split)."""
 
 import sys
 from pathlib import Path
@@ -12,6 +12,7 @@ from dataset import (
     DATASETS,
     dataset_blobs,
     dataset_circles,
+    dataset_digits,
     dataset_moons,
     dataset_spiral,
     dataset_xor,
@@ -50,6 +51,12 @@ def test_balanced_classes(name, m):
     _, Y = DATASETS[name](m=m, seed=2)
     ones = int(Y.sum())
     assert ones in (m // 2, m - m // 2)
+
+
+@pytest.mark.parametrize("name", ["moons", "xor", "spiral", "blobs"])
+def test_class_0_gets_the_extra_sample_for_odd_m(name):
+    _, Y = DATASETS[name](m=101, seed=2)
+    assert int(np.sum(Y == 0.0)) == 51 and int(np.sum(Y == 1.0)) == 50
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -205,3 +212,88 @@ def test_load_dataset_unknown_name_lists_valid_names():
 def test_load_dataset_bad_keyword():
     with pytest.raises(TypeError):
         load_dataset("xor", radius=0.5)
+
+
+# ------------------------------------------------------------------ the handwritten digits
+SPLITS = {"train": 1079, "validation": 359, "test": 359}
+
+
+def _rows(X, Y):
+    """Each sample as one row of its pixels and its label, sorted: a split's samples as a multiset."""
+    rows = np.concatenate([X[:, :, 0], Y[:, :, 0].argmax(axis=1)[:, None]], axis=1)
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_digits_in_the_course_layout(split):
+    X, Y = dataset_digits(split)
+    m = SPLITS[split]
+    assert X.shape == (m, 64, 1) and Y.shape == (m, 10, 1)
+    assert X.dtype == np.float64 and Y.dtype == np.float64
+    assert X.min() == 0.0 and X.max() == 1.0  # intensities 0..16, scaled
+    assert set(np.unique(Y)) == {0.0, 1.0}
+    np.testing.assert_array_equal(Y.sum(axis=1), np.ones((m, 1)))  # one-hot
+    counts = Y[:, :, 0].sum(axis=0)
+    assert counts.min() >= 0.6 * m / 10, f"a digit is rare in the {split} split: {counts}"
+
+
+def test_digits_splits_are_a_partition_of_the_whole_set():
+    from sklearn.datasets import load_digits
+
+    splits = [dataset_digits(split, seed=4) for split in SPLITS]
+    together = _rows(np.concatenate([X for X, _ in splits]), np.concatenate([Y for _, Y in splits]))
+    digits = load_digits()
+    everything = _rows(digits.data[:, :, None] / 16.0, np.eye(10)[digits.target][:, :, None])
+    np.testing.assert_array_equal(together, everything)
+
+
+def test_digits_the_same_seed_gives_the_same_split_and_another_seed_another():
+    X1, Y1 = dataset_digits("test")
+    X2, Y2 = dataset_digits("test", seed=0)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(Y1, Y2)
+    X3, _ = dataset_digits("test", seed=1)
+    assert not np.array_equal(X1, X3)
+    np.random.seed(5)
+    X4, _ = dataset_digits("validation", seed=None)
+    np.random.seed(5)
+    np.testing.assert_array_equal(X4, dataset_digits("validation", seed=None)[0])
+
+
+def test_digits_int_seed_leaves_global_rng_alone_and_callers_cannot_change_the_data():
+    np.random.seed(0)
+    before = _global_state()
+    X, Y = dataset_digits("train", seed=3)
+    after = _global_state()
+    np.testing.assert_array_equal(before[1], after[1])
+    X[:] = -1.0
+    Y[:] = 7.0
+    X2, Y2 = dataset_digits("train", seed=3)
+    assert X2.min() == 0.0 and set(np.unique(Y2)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: dataset_digits("training"), "split must be one of 'train', 'validation', 'test'"),
+        (lambda: dataset_digits(None), "split must be one of"),
+        (lambda: dataset_digits("test", seed=-2), "seed must be None, an int >= 0"),
+    ],
+)
+def test_digits_argument_validation(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_digits_read_without_scikit_learns_file_come_from_its_loader(monkeypatch):
+    import dataset
+
+    expected = dataset_digits("validation")
+    monkeypatch.setattr(dataset.importlib.util, "find_spec", lambda name: None)  # as if the file were elsewhere
+    dataset._digit_images.cache_clear()
+    try:
+        got = dataset_digits("validation")
+    finally:
+        dataset._digit_images.cache_clear()
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)

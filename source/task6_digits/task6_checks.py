@@ -1,0 +1,1 @@
+../../checks/task6_checks.py
