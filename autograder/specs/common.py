@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-from scoring import CheckFailed, expect_close, run_student, stable_sigmoid
+from scoring import CheckFailed, run_student, stable_sigmoid
 
 # The graded classes of Tasks 1 and 2: answer cell -> class name, in notebook order.
 CLASS_CELLS = {"linear": "Linear", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
@@ -76,11 +76,12 @@ def loss_backward(kind, p, y):
 class Pass:
     """The reference forward and backward pass of one network on one batch."""
 
-    def __init__(self, output, pre_activations, loss_gradient, gradients):
+    def __init__(self, output, pre_activations, loss_gradient, gradients, input_gradient):
         self.output = output
         self.pre_activations = pre_activations  # {activation kind: [its inputs z]}
         self.loss_gradient = loss_gradient  # dL_i/dp_i, the argument of the model's backward
         self.gradients = gradients  # [(dW, db)] of every Linear, in order
+        self.input_gradient = input_gradient  # dL_i/dx_i, what the model's backward returns
 
 
 def reference_pass(plan, loss, X, Y):
@@ -113,7 +114,7 @@ def reference_pass(plan, loss, X, Y):
         else:
             z, a = cached
             grad = grad * DERIVATIVES[step[0]](z, a)
-    return Pass(output, seen, loss_gradient, gradients[::-1])
+    return Pass(output, seen, loss_gradient, gradients[::-1], grad)
 
 
 def plan_is_safe(plan, loss, X, Y):
@@ -143,8 +144,13 @@ def random_plan(kinds, shapes, rng, loss, X, Y, scale=None, bias=0.1, tries=20):
 
 
 # ------------------------------------------------------------- comparing gradients
-GRADIENT_RTOL = 1e-6  # relative to the norm of the exact gradient of that parameter
-GRADIENT_ATOL = 1e-9
+# The student's numbers must be the exact ones up to float64 rounding, measured against the size
+# of the whole array (an entry's own relative error is meaningless where the entry is nearly 0).
+# Correct float64 code of every formulation in the bank lands within 2e-11 of the reference, float32
+# code about 1e-7 away: the tolerance sits between the two, so a network computed in float32 fails.
+GRADIENT_RTOL = 1e-9  # relative to the norm of the exact array
+GRADIENT_ATOL = 1e-13
+FLOAT32_RANGE = (GRADIENT_RTOL, 1e-5)  # a relative error in here is float32 rounding, not a wrong formula
 
 
 def relative_difference(a, b):
@@ -156,7 +162,7 @@ def relative_difference(a, b):
 
 def gradients_agree(got, expected):
     """Whether `got` is `expected` up to rounding: same shape, and a difference within
-    GRADIENT_RTOL of the exact gradient's norm plus GRADIENT_ATOL."""
+    GRADIENT_RTOL of the exact array's norm plus GRADIENT_ATOL."""
     got = np.asarray(got, dtype=float)
     if got.shape != expected.shape or not np.all(np.isfinite(got)):
         return False
@@ -164,28 +170,33 @@ def gradients_agree(got, expected):
 
 
 def _gradient_hint(got, expected, m):
-    """A word about a wrong gradient that is a known multiple of the right one."""
+    """A word about a wrong array that is a known multiple of the right one, or float32 rounding of it."""
     for factor, text in ((m, "it looks summed over the batch instead of averaged (no 1/m)"),
                          (1.0 / m, "it looks divided by m once too often"),
                          (-1.0, "its sign is flipped"),
                          (0.0, "it is zero: was it computed at all?")):
         if gradients_agree(got, factor * expected):
             return f": {text}"
+    error = np.linalg.norm(got - expected) / (np.linalg.norm(expected) or 1.0)
+    if FLOAT32_RANGE[0] < error < FLOAT32_RANGE[1]:
+        return (": that is the size of float32 rounding: does a module compute in float32 (astype, np.float32)? "
+                "Keep every array float64")
     return ""
 
 
 def expect_gradient(name, got, expected, m):
-    """Raise CheckFailed unless the student's gradient `got` agrees with the exact `expected`."""
+    """Raise CheckFailed unless the student's array `got` (a gradient, an output) agrees with the exact `expected`."""
     if got is None:
-        raise CheckFailed(f"{name} is missing after backward (did backward store it?)")
+        raise CheckFailed(f"{name} is missing (None): did backward store it, did the method return it?")
     try:
         array = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
         raise CheckFailed(f"{name} is a {type(got).__name__}, not an array of numbers") from None
     if array.shape != expected.shape:
-        raise CheckFailed(f"{name} has shape {array.shape}; expected {expected.shape}")
+        transposed = " (transposed)" if array.shape == expected.shape[::-1] else ""
+        raise CheckFailed(f"{name} has shape {array.shape}{transposed}; expected {expected.shape}")
     if not gradients_agree(array, expected):
-        raise CheckFailed(f"{name} differs from the exact gradient (relative difference "
+        raise CheckFailed(f"{name} differs from the exact value (relative difference "
                           f"{relative_difference(array, expected):.3g}){_gradient_hint(array, expected, m)}")
 
 
@@ -214,20 +225,23 @@ def compare_network(model, loss_fn, layers, plan, loss, X, Y, output=None):
     student's Linear layers [(name, module)] in order, already holding the W and b of the
     grader's `plan`. Checks model(X) against the reference output, loss_fn.backward on the
     reference prediction against the reference loss gradient, and, after model.backward of
-    the reference loss gradient, every dW and db against the exact gradient. Raises CheckFailed
-    at the first disagreement. `output`: model(X), when the caller has already run it.
+    the reference loss gradient, every dW and db and what it returned (the gradient with respect
+    to X) against the exact ones. Raises CheckFailed at the first disagreement. `output`:
+    model(X), when the caller has already run it.
     """
     expected = reference_pass(plan, loss, X, Y)
+    m = X.shape[0]
     if output is None:
         output = run_student(model, X.copy())
-    expect_close("the network's output model(X)", output, expected.output, rtol=1e-6, atol=1e-9)
+    expect_gradient("the network's output model(X)", output, expected.output, m)
     grad = run_student(loss_fn.backward, expected.output.copy(), Y.copy())
-    expect_close("loss_fn.backward(model(X), Y)", grad, expected.loss_gradient, rtol=1e-6, atol=1e-9)
-    run_student(model.backward, expected.loss_gradient.copy())
-    m = X.shape[0]
+    expect_gradient("loss_fn.backward(model(X), Y)", grad, expected.loss_gradient, m)
+    returned = run_student(model.backward, expected.loss_gradient.copy())
     for (name, layer), (dW, db) in zip(layers, expected.gradients):
         expect_gradient(f"{name}.dW", run_student(_attribute, layer, "dW"), dW, m)
         expect_gradient(f"{name}.db", run_student(_attribute, layer, "db"), db, m)
+    expect_gradient("what model.backward returns (the gradient with respect to X)", returned,
+                    expected.input_gradient, m)
 
 
 # ------------------------------------------------------------- the reference classes

@@ -1,28 +1,27 @@
 """Grader-only spec of task2_backward (see autograder/specs/__init__.py).
 
-The seven class-alone cells are graded by the student's self-checks (checks/task2_checks.py)
-with the grader's seeds. The rest is the grader's own and never shipped:
+The class-alone cells and `numerical_gradient` are graded by the student's self-checks
+(checks/task2_checks.py) with the grader's seeds; some build a helper next to the student's
+code in the sandbox (TRUSTED_HELPERS), which only carries data across the wall. The rest is
+the grader's own and never shipped:
 
 - `check_network` (test_model_network): networks built from the student's classes, with
   the grader's W and b, against the exact forward pass and gradients of common.py;
 - `check_main` (test_model_main): the student's own `mlp` and `loss_fn`, each module's kind
   told by its behaviour, against the same reference with the grader's W, b and data;
 - `check_suspects` (test_find_bug): the student's `suspects` against the answer the grader
-  works out itself, by building the notebook's mystery networks (same seed) from the
-  reference classes and finding the one gradient of each that disagrees with the exact one.
-  No answer key is stored anywhere.
+  works out itself, by building the student's own mystery networks (drawn from their id)
+  from the reference classes and finding the one piece of each that disagrees with the exact
+  gradient. No answer key is stored anywhere.
 """
 
 import functools
-import inspect
-import re
 
 import numpy as np
 
 import task2_checks
 from scoring import CheckFailed, Report, build_network, run_student
 
-from ..course import notebook_path
 from .common import (
     ACTIVATIONS,
     class_checks_table,
@@ -31,7 +30,6 @@ from .common import (
     loss_forward,
     random_plan,
     reference_classes,
-    reference_pass,
     set_parameters,
 )
 
@@ -203,11 +201,13 @@ def check_main(namespace, points=None):
         except CheckFailed as failure:
             run_error = f"mlp(X) {failure}"
 
-    with report.part("`mlp` maps circles (m, 2, 1) to probabilities (m, 1, 1)", weight=1):
+    with report.part("`mlp` maps circles (m, 2, 1) to probabilities (m, 1, 1): a Sigmoid output", weight=1):
         if run_error:
             raise CheckFailed(run_error)
         if np.shape(output) != (64, 1, 1):
             raise CheckFailed(f"mlp(X) has shape {np.shape(output)}; expected (64, 1, 1)")
+        if plan is not None and plan[-1] != ("Sigmoid",):
+            raise CheckFailed("the last module of `mlp` is not a Sigmoid, so mlp(X) is no probability")
 
     with report.part("the gradients of `mlp` with `loss_fn` are exact (what gradient_check verifies)", weight=1):
         if no_model:
@@ -223,79 +223,133 @@ def check_main(namespace, points=None):
 
 
 # ------------------------------------------------------------ planted-bug hunt
-def _mystery_seed():
-    """The seed the source notebook's planted-bug cell passes to mystery_networks."""
-    import nbformat
+def _recorded_pass(model, loss_fn, X, Y):
+    """One forward and backward pass of `model`; {module name: (its input, the gradient it received,
+    the gradient it returned)}."""
+    calls = {}
+    for name, module in model.modules.items():
+        forward, backward = module.forward, module.backward
 
-    notebook = nbformat.read(notebook_path(ASSIGNMENT), as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "mystery_networks(" in cell.source:
-            match = re.search(r"mystery_networks\([^)]*seed\s*=\s*(\d+)", cell.source)
-            if match:
-                return int(match.group(1))
-            break
-    return inspect.signature(task2_checks.mystery_networks).parameters["seed"].default
+        def recorded_forward(x, name=name, forward=forward):
+            calls[name] = [np.array(x, dtype=float)]
+            return forward(x)
+
+        def recorded_backward(dz, name=name, backward=backward):
+            result = backward(dz)
+            calls[name] += [np.array(dz, dtype=float), np.array(result, dtype=float)]
+            return result
+
+        module.forward, module.backward = recorded_forward, recorded_backward
+    model.backward(loss_fn.backward(model(X), Y))
+    for module in model.modules.values():
+        del module.forward, module.backward
+    return calls
+
+
+def _wrong_pieces(model, loss_fn, X, Y):
+    """[(piece, c)] of a network of the reference classes: every piece whose gradient is not the exact one
+    given what it received ("Dense_2.W", "Dense_2.b", or "Dense_2" for the gradient it returns), and the
+    factor c it came out times (least squares: <got, exact> / <exact, exact>)."""
+    calls = _recorded_pass(model, loss_fn, X, Y)
+    m, wrong = X.shape[0], []
+    for name, module in model.modules.items():
+        if not isinstance(getattr(module, "W", None), np.ndarray):
+            continue
+        a_prev, dz, returned = calls[name]
+        exact = {f"{name}.W": (module.dW, np.einsum("moi,mni->on", dz, a_prev) / m),
+                 f"{name}.b": (module.db, dz.mean(axis=0)), name: (returned, module.W.T @ dz)}
+        for piece, (got, value) in exact.items():
+            if not gradients_agree(got, value):
+                wrong.append((piece, float(np.sum(got * value) / np.sum(value * value))))
+    return wrong
+
+
+def _factor_name(c, m):
+    """The name in task2_checks.FACTORS of the factor c, for a batch of m samples."""
+    for name, factor in task2_checks.FACTORS.items():
+        if abs(c - factor(m)) <= 1e-6 * max(1.0, abs(factor(m))):
+            return name
+    raise RuntimeError(f"a planted factor {c} is none of {list(task2_checks.FACTORS)} (m = {m})")  # the grader's own
 
 
 @functools.cache
-def planted_answers(seed=None):
-    """{"A": "Dense_2.W", ...}: in each mystery network, the parameter whose gradient is wrong.
+def planted_answers(student=""):
+    """{"A": ("Dense_2.W", "1/m"), "B": ("Dense_3", "2")}: in each of `student`'s mystery networks, the
+    wrong piece and the factor its gradient came out times.
 
-    Worked out here: the notebook's mystery networks (same seed) are built from the course's
-    reference classes, run forward and backward once, and every dW, db compared with the exact
-    gradient of common.reference_pass; exactly one of each network must disagree.
+    Worked out here: the student's mystery networks are built from the course's reference
+    classes, run forward and backward once, and every Linear layer's dW, db and returned gradient
+    compared with the exact ones given what it received; exactly one must disagree in each network.
     """
-    seed = _mystery_seed() if seed is None else seed
     C = reference_classes()
-    kinds = {C["ReLU"]: "ReLU", C["Sigmoid"]: "Sigmoid", C["Tanh"]: "Tanh"}
     state = np.random.get_state()  # the reference Linear draws its W from np.random
     try:
         networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"],
-                                                 seed=seed)
+                                                 student=student)
     finally:
         np.random.set_state(state)
     answers = {}
     for key, (model, loss_fn, X, Y) in networks.items():
-        plan, layers = [], []
-        for name, module in model.modules.items():
-            if isinstance(module, C["Linear"]):
-                plan.append(("Linear", np.array(module.W, dtype=float), np.array(module.b, dtype=float)))
-                layers.append((name, module))
-            else:
-                plan.append((kinds[type(module)],))
-        expected = reference_pass(plan, "BCE", X, Y)
-        model.backward(loss_fn.backward(model(X), Y))
-        wrong = [f"{name}.{attr}" for (name, layer), grads in zip(layers, expected.gradients)
-                 for attr, exact in zip(("W", "b"), grads) if not gradients_agree(getattr(layer, "d" + attr), exact)]
+        wrong = _wrong_pieces(model, loss_fn, X, Y)
         if len(wrong) != 1:  # the grader's own failure: the mystery networks are not what they should be
-            raise RuntimeError(f"mystery network {key} (seed {seed}) has {len(wrong)} wrong gradients: {wrong}")
-        answers[key] = wrong[0]
+            raise RuntimeError(f"mystery network {key} of {student!r} has {len(wrong)} wrong pieces: {wrong}")
+        piece, c = wrong[0]
+        answers[key] = (piece, _factor_name(c, X.shape[0]))
     return answers
 
 
-def check_suspects(suspects, points=None):
-    """`suspects` maps each mystery network to the parameter with the wrong gradient."""
+def check_suspects(suspects, points=None, student=None):
+    """`suspects` names, for each of the student's mystery networks, the wrong piece and the mistake.
+
+    `suspects` is what `task2_checks.record_suspects` made: {"student": the id the networks were
+    drawn for, "A": (where, factor), "B": ...}. `student` is the student's id as the grader knows it
+    (their submission folder): the answers are worked out for that id, so a classmate's answers (drawn
+    for another id) score nothing. Without it, the id the notebook recorded is used.
+    """
     report = Report("Planted-bug hunt", points)
-    answers = planted_answers()
-    if not isinstance(suspects, dict):
-        suspects = {}
-    for key, expected in answers.items():
-        with report.part(f"network {key}", weight=1):
-            answer = suspects.get(key)
-            if not isinstance(answer, str) or not answer.strip():
-                raise CheckFailed(f"give the parameter's name as a string, e.g. suspects['{key}'] = 'Dense_1.b'")
-            if answer.strip() != expected:
-                raise CheckFailed(f"{answer!r} is not the parameter whose gradient is wrong")
+    recorded = suspects.get("student") if isinstance(suspects, dict) else None
+    if not isinstance(recorded, str):
+        recorded = ""
+    answers = planted_answers(recorded if student is None else str(student))
+    for key, (piece, factor) in answers.items():
+        answer = suspects.get(key) if isinstance(suspects, dict) else None
+        where, said = (answer if isinstance(answer, (list, tuple)) and len(answer) == 2 else (answer, None))
+        found = isinstance(where, str) and where.strip() == piece
+        with report.part(f"network {key}: where", weight=1):
+            if student is not None and recorded != str(student):
+                raise CheckFailed(f"these answers are for the networks of student id {recorded!r} (STUDENT_ID in "
+                                  f"section 7), and yours are drawn for {str(student)!r}: set STUDENT_ID to your id, "
+                                  "run section 7 again and hunt in your own networks")
+            if not isinstance(where, str) or not where.strip():
+                raise CheckFailed(f"give (where, factor), e.g. suspects['{key}'] = ('Dense_1.b', '1/m')")
+            if not found:
+                raise CheckFailed(f"{where!r} is not the piece whose gradient is wrong")
+        with report.part(f"network {key}: which mistake", weight=1):
+            if not found:
+                raise CheckFailed("find where the bug is first")
+            if not isinstance(said, str) or said.strip() != factor:
+                raise CheckFailed(f"the gradient of {piece} is not {said!r} times the right one")
     return report.finish()
 
 
 # The checks the grader runs itself, against the answer cells alone in their own sandbox
 # (autograder/trusted.py): test cell -> (answer cell(s), check, class name(s)). Whole networks
 # (test_model_network): every answer cell together, the classes passed as a dict.
-TRUSTED = class_checks_table(vars(task2_checks), check_network)
+TRUSTED = {**class_checks_table(vars(task2_checks), check_network),
+           "test_numerical_gradient": ("numerical_gradient", task2_checks.check_numerical_gradient,
+                                       "numerical_gradient")}
 # Answers that are plain data, read from the notebook after it ran and checked here:
 # test cell -> (notebook variable, check, answer cell).
 TRUSTED_VALUES = {"test_find_bug": ("suspects", check_suspects, "find_bug")}
 # Checks of objects the notebook made, run here against stand-ins for them after the notebook
 # ran: test cell -> (notebook variables, check).
 TRUSTED_NAMESPACE = {"test_model_main": (("mlp", "loss_fn"), check_main)}
+# Classes a trusted check builds inside the sandbox, next to the student's object: the
+# activations' `_InPlace` hands back the arrays forward and backward were given, as they left them;
+# `_InPlaceCost` runs numerical_gradient on a cost that reads its array where it lives.
+TRUSTED_HELPERS = {**{test_id: (task2_checks._InPlace,) for test_id in ("test_sigmoid", "test_tanh", "test_relu")},
+                   "test_numerical_gradient": (task2_checks._InPlaceCost,)}
+
+# The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
+# them (the student sees their output in their own notebook); see specs/__init__.py.
+EXPERIMENTS = ("linear_timing",)

@@ -1,27 +1,40 @@
-"""Checks of Task 2 (the backward pass): one function per class the student writes.
+"""Checks of Task 2 (the backward pass): one function per answer the student writes.
 
-Each `check_*` function tests one class alone, through its public API only
+Each `check_*` function tests one class or function alone, through its public API only
 (`W`, `b`, `dW`, `db`, `forward`, `backward`, calling it), against closed-form
 gradients computed here. Called without `points` it is the student's
-self-check (prints the list of parts and raises AssertionError when one fails);
+self-check (prints the list of parts and records the result for the notebook's last cell);
 with `points` it is the autograder (prints the same list and returns the partial
 credit as a plain float). A bug in one class therefore costs points in that
-class's cell only. `mystery_networks` builds the two networks of the planted-bug hunt.
+class's cell only.
 
-The whole-network checks and the check of `suspects` are the grader's own (they are not
-in this file): they compare your gradients with exact ones it computes itself.
+For the planted-bug hunt: `student_id` and `mystery_networks` (two networks drawn for one
+student, each with one planted gradient bug: which piece, and which factor, from FACTORS),
+`record_suspects` (the answer, with the student id the networks were drawn for) and
+`check_suspects_form` (its form only).
+The whole-network checks and the check of the suspects' names are the grader's own (they
+are not in this file): they compare with exact gradients it computes itself.
+
+For the notebook: `demo` keeps a cell that runs the student's code from stopping Run All,
+`run_main` runs the main processing cell's function, and `SELF_CHECKS` lists the
+self-checks the last cell sums up.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
 """
 
+import contextlib
+import hashlib
+import os
 from types import SimpleNamespace
 
 import numpy as np
 
 from scoring import (
+    FAIL,
     CheckFailed,
     Report,
     build_network,
+    describe_exception,
     expect_close,
     quiet,
     run_student,
@@ -29,9 +42,10 @@ from scoring import (
     stable_sigmoid,
     successful,
 )
-from utils import Module
+from utils import Module, _diagnose, parameters_of
 
 __all__ = [
+    "SELF_CHECKS",
     "check_linear",
     "check_sigmoid",
     "check_tanh",
@@ -39,8 +53,48 @@ __all__ = [
     "check_mse_loss",
     "check_bce_loss",
     "check_model",
+    "check_numerical_gradient",
+    "student_id",
     "mystery_networks",
+    "record_suspects",
+    "pieces_of",
+    "check_suspects_form",
+    "run_main",
+    "check_main_cell",
+    "demo",
 ]
+
+# The titles of the notebook's self-checks, in notebook order (its last cell sums them up).
+SELF_CHECKS = ("Linear.backward", "Sigmoid.backward", "Tanh.backward", "ReLU.backward", "MSELoss.backward",
+               "BCELoss.backward", "Model.backward", "numerical_gradient", "Planted-bug hunt (the form of the answer)",
+               "Main processing cell (self-check)")
+
+
+@contextlib.contextmanager
+def demo(what, needs):
+    """`with demo("the gradient check", needs="exercises 2 to 5"):` around a cell that runs your code.
+
+    An exception from unfinished or wrong code ends the block with one line, e.g.
+    "✗ the gradient check did not run: Linear.backward is not implemented yet (...)", instead of a
+    traceback, so that Run All goes on to the end of the notebook.
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - whatever the student's code raised
+        print(f"{FAIL} {what} did not run: {_culprit(error)} {describe_exception(error)}. Finish {needs} "
+              "(the self-checks say more), then run this cell again.")
+
+
+def _culprit(error):
+    """`Linear.backward`: the notebook's own function in which `error` was raised ("your code" if none)."""
+    import sys
+    import traceback
+
+    skip = (os.path.dirname(os.path.abspath(__file__)), sys.prefix, sys.base_prefix, os.path.dirname(os.__file__))
+    names = [getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+             for frame, _ in traceback.walk_tb(error.__traceback__)
+             if not os.path.abspath(frame.f_code.co_filename).startswith(skip) and frame.f_code.co_name != "<module>"]
+    return names[-1] if names else "your code"
 
 
 def _rng(seed):
@@ -103,7 +157,8 @@ def check_linear(Linear, points=None, seed=0):
                 hints.append((expected + r.previous_dW,
                               "dW accumulates across calls (+=): backward must overwrite dW"))
             shape_hints = {
-                (n_in, n_out): "dW must have W's shape (out, in): dz @ a_prev.T, not a_prev @ dz.T",
+                (n_in, n_out): f"dW is transposed: W has shape ({n_out}, {n_in}) = (out, in), and so must dW "
+                "(dz @ a_prev.T, not a_prev @ dz.T)",
                 (m, n_out, n_in): "dW still holds one gradient per sample: average over axis 0",
             }
             expect_close("dW", r.dW, expected, hints, shape_hints)
@@ -122,6 +177,8 @@ def check_linear(Linear, points=None, seed=0):
                 (1, n_out, 1): "db must have b's shape (out, 1), not (1, out, 1)",
                 (m, 1, 1): "db is averaged over the wrong axis: average over the batch (axis 0)",
             }
+            if n_out > 1:
+                shape_hints[(1, n_out)] = f"db is transposed: b is a column of shape ({n_out}, 1), and so must db be"
             expect_close("db", r.db, expected, hints, shape_hints)
 
     with report.part("returns W.T @ dz for every sample, shape (m, in, 1)", weight=1.5):
@@ -136,6 +193,7 @@ def check_linear(Linear, points=None, seed=0):
             shape_hints = {
                 (m, n_out, 1): "backward returned an array shaped like the layer's output; "
                 "the previous layer needs one shaped like the input: W.T @ dz",
+                (m, 1, n_in): "the returned gradient is transposed: one column (in, 1) per sample, shape (m, in, 1)",
             }
             expect_close("the returned gradient", r.dx, expected, hints, shape_hints)
 
@@ -164,8 +222,41 @@ def _activation_runs(Activation, rng, shapes, extra_inputs=()):
     return runs
 
 
-def check_sigmoid(Sigmoid, points=None, seed=0):
-    """Sigmoid.backward returns da * a * (1 - a) with a = sigmoid(z)."""
+class _InPlace:
+    """Runs module.forward(z), then module.backward(da), and returns z and da as the module left
+    them, one after the other in one flat array: a module must not change its inputs in place."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def forward(self, z, da):
+        self.module.forward(z)
+        self.module.backward(da)
+        return np.concatenate([np.ravel(z), np.ravel(da)])
+
+
+def _inputs_unchanged(Activation, rng, helpers):
+    """Raise CheckFailed when forward or backward changes the arrays it is given."""
+    z = rng.standard_normal((4, 3, 1)) * 2
+    z[0, 0, 0] = 0.0
+    da = rng.standard_normal(z.shape)
+    Probe = (helpers or {}).get("_InPlace", _InPlace)  # the grader runs it where the module lives
+    module = run_student(Activation)
+    after = run_student(Probe(module).forward, z.copy(), da.copy())
+    after = np.asarray(after, dtype=float).ravel() if after is not None else None
+    if after is None or after.size != 2 * z.size:
+        raise CheckFailed("could not run forward and backward one after the other")
+    if not np.array_equal(after[:z.size], z.ravel()):
+        raise CheckFailed("the input z of forward was changed in place (e.g. `input[input < 0] = 0`): the module "
+                          "before may still need it (and the first module's input is your data X); compute a "
+                          "new array instead")
+    if not np.array_equal(after[z.size:], da.ravel()):
+        raise CheckFailed("backward changed the gradient da it was given in place (e.g. `da[...] = 0` or `da *= ...`): "
+                          "return a new array instead")
+
+
+def check_sigmoid(Sigmoid, points=None, seed=0, helpers=None):
+    """Sigmoid.backward returns da * a * (1 - a) with a = sigmoid(z), leaving its inputs alone."""
     rng = _rng(seed)
     report = Report("Sigmoid.backward", points)
     runs = _activation_runs(Sigmoid, rng, [(5, 3, 1), (2, 1, 1)])
@@ -188,11 +279,13 @@ def check_sigmoid(Sigmoid, points=None, seed=0):
         for z, da, result in successful(stable):
             a = stable_sigmoid(z)
             expect_close("the returned gradient", result, da * a * (1 - a), atol=1e-12)
+    with report.part("leaves its inputs z and da unchanged (computes new arrays)", weight=0.5):
+        _inputs_unchanged(Sigmoid, rng, helpers)
     return report.finish()
 
 
-def check_tanh(Tanh, points=None, seed=0):
-    """Tanh.backward returns da * (1 - a**2) with a = tanh(z)."""
+def check_tanh(Tanh, points=None, seed=0, helpers=None):
+    """Tanh.backward returns da * (1 - a**2) with a = tanh(z), leaving its inputs alone."""
     rng = _rng(seed)
     report = Report("Tanh.backward", points)
     runs = _activation_runs(Tanh, rng, [(5, 3, 1), (3, 2, 1)])
@@ -206,13 +299,19 @@ def check_tanh(Tanh, points=None, seed=0):
                 (da * (1 - a), "the output must be squared: 1 - a**2"),
                 (-da * (1 - a**2), "the sign is flipped"),
                 (da * a * (1 - a), "that is the sigmoid derivative; tanh's is 1 - a**2"),
+                (da * (1 - np.tanh(a) ** 2), "tanh applied twice: self.a is already tanh(z), so the derivative "
+                 "is 1 - a**2, not 1 - tanh(a)**2"),
+                (da * (1 - a) ** 2, "(1 - a)**2 is not 1 - a**2: square a first, then subtract it from 1"),
             ]
             expect_close("the returned gradient", result, da * (1 - a**2), hints)
+    with report.part("leaves its inputs z and da unchanged (computes new arrays)", weight=0.5):
+        _inputs_unchanged(Tanh, rng, helpers)
     return report.finish()
 
 
-def check_relu(ReLU, points=None, seed=0):
-    """ReLU.backward returns da where z > 0 and 0 where z < 0 (anything in [0, da] at z = 0)."""
+def check_relu(ReLU, points=None, seed=0, helpers=None):
+    """ReLU.backward returns da where z > 0 and 0 where z < 0 (anything in [0, da] at z = 0), leaving
+    its inputs alone."""
     rng = _rng(seed)
     report = Report("ReLU.backward", points)
     with_kink = rng.standard_normal((6, 4, 1))
@@ -234,6 +333,8 @@ def check_relu(ReLU, points=None, seed=0):
                 (np.maximum(z, 0) * da, "multiplied by ReLU(z) instead of its derivative (z > 0)"),
             ]
             expect_close("the returned gradient", result, expected, hints)
+    with report.part("leaves its inputs z and da unchanged (computes new arrays)", weight=0.5):
+        _inputs_unchanged(ReLU, rng, helpers)
     return report.finish()
 
 
@@ -328,6 +429,8 @@ def check_bce_loss(BCELoss, points=None, seed=0):
     with report.part("several outputs: derivative of the mean over features", weight=1):
         for p, y, result in successful(multi):
             expect(p, y, result)
+    with report.part("clips p with self.eps, as forward does (checked with eps set to 0.001)", weight=1):
+        _clips_with_own_eps(BCELoss, rng)
     with report.part("finite, with the right sign, at predictions of exactly 0 or 1 (clip p)", weight=1):
         for p, _, result in successful(edge):
             with quiet():
@@ -340,6 +443,27 @@ def check_bce_loss(BCELoss, points=None, seed=0):
             if np.any(got[edge_y == 1] > 0) or np.any(got[edge_y == 0] < 0):
                 raise CheckFailed("the gradient has the wrong sign at p = 0 or 1")
     return report.finish()
+
+
+def _clips_with_own_eps(BCELoss, rng):
+    """BCELoss.backward clips with self.eps: a loss whose eps is 1e-3 clips p = 1e-4 up to 1e-3."""
+    eps = 1e-3
+    p = np.array([0.0, 1e-4, 0.3, 1 - 1e-4, 1.0, rng.uniform(0.05, 0.95)]).reshape(6, 1, 1)
+    y = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 1.0]).reshape(6, 1, 1)
+    loss = run_student(BCELoss)
+    try:
+        loss.eps = eps
+    except (AttributeError, TypeError):
+        raise CheckFailed("could not set the loss's eps (keep `eps` an attribute of BCELoss)") from None
+    result = run_student(loss.backward, p.copy(), y.copy())
+
+    def clipped(e):
+        q = np.clip(p, e, 1 - e)
+        return (q - y) / (q * (1 - q))
+
+    hints = [(clipped(e), f"the clip uses {e:g} instead of self.eps (here {eps:g}): backward must clip exactly as "
+              "forward does, with self.eps") for e in (1e-12, 1e-7, 1e-15)]
+    expect_close("the returned gradient", result, clipped(eps), hints, rtol=1e-6)
 
 
 # ------------------------------------------------------------------------- Model
@@ -370,6 +494,7 @@ def check_model(Model, points=None, seed=0):
     factors = [2.0, -3.0, 0.5, 5.0]
     grad = rng.standard_normal((3, 2, 1))
     error = None
+    returned = None
     try:
         model = run_student(Model)
         recorders = [_Recorder(n, f, log) for n, f in zip(names, factors)]
@@ -377,7 +502,7 @@ def check_model(Model, points=None, seed=0):
             model.add_module(recorder, recorder.name)
         run_student(model.forward, rng.standard_normal((3, 2, 1)))
         del log[:]
-        run_student(model.backward, grad.copy())
+        returned = run_student(model.backward, grad.copy())
     except CheckFailed as failure:
         error = str(failure)
 
@@ -402,51 +527,199 @@ def check_model(Model, points=None, seed=0):
                                       "the gradient returned by the module after it")
                 raise CheckFailed(f"module {recorder.name!r} received the wrong gradient")
             expected = expected * recorder.factor
+    with report.part("returns the gradient with respect to the input X (what the first module returned)",
+                     weight=1):
+        if error:
+            raise CheckFailed(error)
+        if returned is None:
+            raise CheckFailed("backward returns None: return the gradient the first module returned (the gradient "
+                              "with respect to X), so that a Model can be a module inside another Model")
+        expected = grad * float(np.prod(factors))
+        hints = [(grad, "backward returned the gradient it received: return the one the first module returned"),
+                 (grad * factors[-1], "backward returned what the last module returned: return the first one's")]
+        expect_close("the returned gradient", returned, expected, hints)
+    return report.finish()
+
+
+# ----------------------------------------------------------- numerical_gradient
+def _one_sided(f, x, epsilon, sign):
+    """(f(x + eps e_i) - f(x)) / eps for every i (sign=1), or the backward difference (sign=-1)."""
+    grad, base = np.zeros(x.shape), f(x)
+    for index in np.ndindex(x.shape):
+        nudged = x.copy()
+        nudged[index] += sign * epsilon
+        grad[index] = sign * (f(nudged) - base) / epsilon
+    return grad
+
+
+class _InPlaceCost:
+    """Measures, with the notebook's numerical_gradient, a cost that reads its array where it lives and
+    ignores its argument, as `lambda W: cost of the network` does: only nudges made to x itself reach it."""
+
+    def __init__(self, x, c):
+        self.x, self.c = x, c
+
+    def forward(self, epsilon):
+        return numerical_gradient(lambda _: float(np.sum(self.c * np.sin(self.x))), self.x, epsilon)  # noqa: F821
+
+
+def _measured_in_place(numerical_gradient, x, c, helpers):
+    """What numerical_gradient measures for sum(c * sin(x)) through a cost that ignores its argument."""
+    if helpers and "_InPlaceCost" in helpers:  # the grader: where the student's function lives
+        return run_student(helpers["_InPlaceCost"](x, c).forward, 1e-6)
+    x = x.copy()
+    return run_student(numerical_gradient, lambda _: float(np.sum(c * np.sin(x))), x, 1e-6)
+
+
+def check_numerical_gradient(numerical_gradient, points=None, seed=0, helpers=None):
+    """numerical_gradient(f, x, epsilon) returns the central differences of f at x, nudging x itself in
+    place, and leaves x as it was."""
+    rng = _rng(seed)
+    report = Report("numerical_gradient", points)
+    cases = []  # (x as given, x after the call, the result, f, epsilon, error)
+    for shape, power in (((3, 2), None), ((4, 1), None), ((2, 2), 3)):
+        x = rng.uniform(0.5, 1.5, shape)
+        c = rng.uniform(1.0, 2.0, shape)
+        if power is None:
+            def f(x, c=c):
+                return float(np.sum(c * np.sin(x)))
+            epsilon = None
+        else:
+            def f(x):
+                return float(np.sum(np.asarray(x, dtype=float) ** 3))
+            epsilon = 1e-2  # large, so that a step of the function's own choosing shows
+        given = x.copy()
+        try:
+            kwargs = {} if epsilon is None else {"epsilon": epsilon}
+            result = run_student(numerical_gradient, f, x, **kwargs)
+            cases.append((given, x, result, f, epsilon, c, None))
+        except CheckFailed as failure:
+            cases.append((given, x, None, f, epsilon, c, str(failure)))
+
+    def expect(given, result, f, epsilon, c):
+        eps = 1e-6 if epsilon is None else epsilon
+        if epsilon is None:
+            expected, atol = c * np.cos(given), 2e-8  # the derivative itself: central differences get it to 1e-9
+        else:
+            expected, atol = 3 * given**2 + eps**2, 1e-9  # what central differences with step 1e-2 give
+        hints = [(_one_sided(f, given, eps, 1), "that is the one-sided difference (f(x + eps) - f(x)) / eps: use the "
+                  "central one, (f(x + eps) - f(x - eps)) / (2 eps)"),
+                 (_one_sided(f, given, eps, -1), "that is the one-sided difference (f(x) - f(x - eps)) / eps: use the "
+                  "central one, (f(x + eps) - f(x - eps)) / (2 eps)"),
+                 (2 * expected, "divide by 2 epsilon (the two points are 2 epsilon apart), not by epsilon"),
+                 (-expected, "the sign is flipped: f(x + eps) - f(x - eps), in that order")]
+        if epsilon is not None:
+            hints.insert(0, (3 * given**2, f"the step is not the epsilon it was given ({epsilon:g} here): use the "
+                             "epsilon argument"))
+        scale = max(1.0, float(np.abs(expected).max()))
+        expect_close("the numerical gradient", result, expected, hints, rtol=0, atol=atol * scale)
+
+    with report.part("central differences (f(x + eps) - f(x - eps)) / (2 eps), one entry at a time, any shape",
+                     weight=2):
+        for given, _, result, f, epsilon, c in successful(cases[:2]):
+            expect(given, result, f, epsilon, c)
+    with report.part("the step is the `epsilon` argument", weight=0.5):
+        for given, _, result, f, epsilon, c in successful(cases[2:]):
+            expect(given, result, f, epsilon, c)
+    with report.part("nudges x itself, in place (so that `lambda W: cost of the network` sees the nudges)",
+                     weight=0.5):
+        x, c = rng.uniform(0.5, 1.5, (2, 3)), rng.uniform(1.0, 2.0, (2, 3))
+        result = _measured_in_place(numerical_gradient, x, c, helpers)
+        if result is not None and np.shape(result) == x.shape and np.allclose(result, 0.0, atol=1e-12):
+            raise CheckFailed("a cost that reads the array itself (as `lambda W: ...` of a network does) sees no "
+                              "nudge: change the entries of x in place (and put them back), do not hand f copies")
+        expect_close("the numerical gradient", result, c * np.cos(x), rtol=0, atol=4e-8)
+    with report.part("leaves x exactly as it found it", weight=0.5):
+        for given, after, _, _, _, _ in successful(cases):
+            if not np.array_equal(after, given):
+                if np.allclose(after, given, rtol=1e-12, atol=0):
+                    raise CheckFailed("x is off by rounding afterwards: (x + eps) - eps is not always x in floating "
+                                      "point; keep the original entry and put it back")
+                raise CheckFailed("x is changed afterwards: put every entry back after nudging it")
     return report.finish()
 
 
 # ------------------------------------------------------------ planted-bug hunt
-# How one gradient of a mystery network is spoiled: the factor it is multiplied by, for a
-# batch of m samples (summed instead of averaged, the sign flipped, divided by m twice,
-# never computed). Which gradient of which layer, and how, is drawn from the seed.
-_FACTORS = (lambda m: float(m), lambda m: -1.0, lambda m: 1.0 / m, lambda m: 0.0)
+# How one gradient of a mystery network is spoiled: the factor it is multiplied by, for a batch of
+# m samples (summed instead of averaged, divided by m once too often, the sign flipped, never
+# computed, doubled, halved). Which gradient of which layer, and how, is drawn for each student.
+FACTORS = {"m": lambda m: float(m), "1/m": lambda m: 1.0 / m, "-1": lambda m: -1.0, "0": lambda m: 0.0,
+           "2": lambda m: 2.0, "1/2": lambda m: 0.5}
+# Environment variables that may hold the student's id: set by the course's grader, and by JupyterHub.
+STUDENT_ID_VARIABLES = ("COURSE_STUDENT_ID", "JUPYTERHUB_USER")
 
 
-def mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model, seed=0):
-    """Two networks, each with one planted gradient bug, for the student to find.
+def student_id():
+    """Your student id as your course knows it (on JupyterHub: your user name), or "" when unknown."""
+    for variable in STUDENT_ID_VARIABLES:
+        if os.environ.get(variable):
+            return os.environ[variable]
+    return ""
 
-    Both are 2-4-3-1 networks of your classes (ReLU hidden layers, a sigmoid output, BCE).
-    Every Linear layer of a network is the same copy of your Linear; in each network, one
-    gradient of one layer comes out wrong. Only a gradient check tells which.
+
+def _draw(student, name):
+    """The random numbers of network `name` ("A" or "B") of `student`'s hunt (the same every time)."""
+    digest = hashlib.sha256(f"task2 mystery network {name} of {student}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+# What the Linear layers of a mystery network are called (another student's answer names layers that
+# one's own network most likely does not even have).
+LAYER_NAMES = ("Dense", "Linear", "Layer", "FC", "Affine", "Hidden")
+
+
+def mystery_plan(student, name):
+    """(sizes, m, (layer number, gradient), factor, layer name) of network `name` of `student`'s hunt.
+
+    `gradient` is "dW", "db", or "dx" for the gradient the layer returns (layers 2 and up, so that
+    it reaches a parameter). The hidden sizes differ from each other, so every W has its own shape.
+    """
+    rng = _draw(student, name)
+    prefix = LAYER_NAMES[int(rng.integers(len(LAYER_NAMES)))]
+    hidden = [int(n) for n in rng.choice([3, 4, 5, 6], size=int(rng.integers(2, 4)), replace=False)]
+    sizes = [2, *hidden, 1]
+    layers = len(sizes) - 1
+    places = [(i, g) for i in range(1, layers + 1) for g in ("dW", "db")] + [(i, "dx") for i in range(2, layers + 1)]
+    place = places[int(rng.integers(len(places)))]
+    factor = list(FACTORS)[int(rng.integers(len(FACTORS)))]
+    return sizes, int(rng.integers(12, 25)), place, factor, prefix
+
+
+def mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model, student=None):
+    """Your two networks, A and B, each with one planted gradient bug, for you to find.
+
+    Both are ReLU networks of your classes with a sigmoid output and BCE, drawn for `student`
+    (default: `student_id()`): another student gets other networks and other bugs. Every Linear
+    layer of a network is the same copy of your Linear; in each network, one gradient of one layer
+    comes out wrong: its dW, its db, or the gradient it returns. Only a gradient check tells which.
 
     Returns:
         dict name -> (model, loss_fn, X, Y) to pass to `gradient_check`.
     """
     from dataset import dataset_circles
 
-    rng = _rng(seed)
-    X, Y = dataset_circles(m=16, radius=0.7, noise=0.0, seed=seed)
-    sizes = [2, 4, 3, 1]
-    shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    places = [(shape, gradient) for shape in shapes for gradient in ("dW", "db")]
+    student = student_id() if student is None else str(student)
     networks = {}
-    for key, place in zip("AB", rng.choice(len(places), size=2, replace=False)):
-        shape, gradient = places[int(place)]
-        Layer = _mystery_linear(Linear, shape, gradient, _FACTORS[int(rng.integers(len(_FACTORS)))])
+    for name in "AB":
+        sizes, m, (number, gradient), factor, prefix = mystery_plan(student, name)
+        rng = _draw(student, name + " weights")
+        X, Y = dataset_circles(m=m, radius=0.7, noise=0.0, seed=rng)
+        shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        Layer = _mystery_linear(Linear, shapes[number - 1], gradient, FACTORS[factor])
         layers = []
         for i, ((n_out, n_in), (W, b)) in enumerate(zip(shapes, _lively_weights(rng, shapes, X)), start=1):
             last = i == len(shapes)
             layer = Layer(n_in, n_out)
             layer.W, layer.b = W, b
-            layers.append((f"Dense_{i}_out" if last else f"Dense_{i}", layer))
+            layers.append((f"{prefix}_{i}_out" if last else f"{prefix}_{i}", layer))
             layers.append(("Sigmoid", Sigmoid()) if last else (f"ReLU_{i}", ReLU()))
-        networks[key] = (build_network(Model, layers), BCELoss(), X, Y)
+        networks[name] = (build_network(Model, layers), BCELoss(), X, Y)
     return networks
 
 
 def _lively_weights(rng, shapes, X):
-    """[(W, b)] of a ReLU network in which every hidden unit is active on some sample of X (no
-    dead unit, so that every gradient is non-zero and a spoiled one always shows)."""
+    """[(W, b)] of a ReLU network in which every hidden unit is active on some sample of X and no input of a
+    ReLU is near its kink (so that every gradient is non-zero and a spoiled one always shows)."""
     while True:
         weights, a, lively = [], X, True
         for i, (n_out, n_in) in enumerate(shapes):
@@ -454,14 +727,15 @@ def _lively_weights(rng, shapes, X):
             weights.append((W, b))
             z = W @ a + b
             if i < len(shapes) - 1:
-                lively = lively and bool(np.all(np.any(z > 0, axis=0)))
+                lively = lively and bool(np.all(np.any(z > 0, axis=0))) and bool(np.min(np.abs(z)) > 1e-3)
                 a = np.maximum(z, 0)
         if lively:
             return weights
 
 
 def _mystery_linear(Linear, shape, gradient, factor):
-    """Your Linear, except that backward scales `gradient` of the layer whose W has `shape`.
+    """Your Linear, except that backward scales `gradient` ("dW", "db" or "dx", the gradient it
+    returns) of the layer whose W has `shape`.
 
     Every layer of a mystery network is an instance of the one class this returns, which
     looks like your Linear (same name, same attributes), so that printing the model or its
@@ -471,8 +745,12 @@ def _mystery_linear(Linear, shape, gradient, factor):
     class Layer(Linear):
         def backward(self, dz):
             result = super().backward(dz)
+            if np.shape(getattr(self, "W", None)) != shape:
+                return result
+            if gradient == "dx":
+                return result * factor(np.shape(dz)[0]) if isinstance(result, np.ndarray) else result
             value = getattr(self, gradient, None)
-            if np.shape(getattr(self, "W", None)) == shape and isinstance(value, np.ndarray):
+            if isinstance(value, np.ndarray):
                 setattr(self, gradient, value * factor(np.shape(dz)[0]))
             return result
 
@@ -482,3 +760,80 @@ def _mystery_linear(Linear, shape, gradient, factor):
         except (AttributeError, TypeError):
             pass
     return Layer
+
+
+def record_suspects(find, student):
+    """Your answer to the hunt as the grader reads it: {"student": the id your networks were drawn
+    for, "A": (where, factor), "B": ...}; None while `find()` is not written yet (it still raises)."""
+    try:
+        with quiet():
+            found = find()
+    except Exception as error:  # noqa: BLE001 - the form check below the cell says what is missing
+        print(f"{FAIL} {getattr(find, '__name__', 'your function')} {describe_exception(error)}: no suspects yet")
+        return None
+    if not isinstance(found, dict):
+        return {"student": student, "answer": repr(found)[:200]}
+    return {"student": student, **{str(key): value for key, value in found.items() if str(key) != "student"}}
+
+
+def pieces_of(model):
+    """The names gradient_check may give the pieces of `model`: "Dense_1.W", "Dense_1.b", "Dense_1" (the
+    gradient that layer returns), ... for every module with arrays W and b."""
+    layers = [n for n, module in model.modules.items() if isinstance(getattr(module, "W", None), np.ndarray)]
+    return [f"{n}.{attr}" for n in layers for attr in ("W", "b")] + layers
+
+
+def check_suspects_form(suspects, networks):
+    """The form of the answer only (where the bugs are, and which, is for the grader to say)."""
+    report = Report("Planted-bug hunt (the form of the answer)")
+    for name, (model, *_) in networks.items():
+        with report.part(f"network {name}: (where, factor): a W, a b or a Linear layer of that network, and one of "
+                         "the six factors", weight=1):
+            answer = suspects.get(name) if isinstance(suspects, dict) else None
+            if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+                raise CheckFailed(f"give a pair (where, factor), e.g. {name!r}: (\"Dense_1.b\", \"1/m\")")
+            where, factor = answer
+            if not isinstance(where, str) or where.strip() not in pieces_of(model):
+                raise CheckFailed(f"where = {where!r} is none of {', '.join(pieces_of(model))}")
+            if not isinstance(factor, str) or factor.strip() not in FACTORS:
+                raise CheckFailed(f"factor = {factor!r} is none of {', '.join(map(repr, FACTORS))} (strings)")
+    return report.finish()
+
+
+# ---------------------------------------------------------- the main processing cell
+def run_main(main):
+    """(mlp, loss_fn) that `main()` returns, or (None, None) while it raises (one line says why)."""
+    try:
+        result = main()
+    except Exception as error:  # noqa: BLE001 - whatever the student's code raised
+        print(f"{FAIL} main() {describe_exception(error)}: no mlp yet")
+        return None, None
+    if not (isinstance(result, tuple) and len(result) == 2):
+        print(f"{FAIL} main() must end with `return mlp, loss_fn`; it returned {type(result).__name__}")
+        return None, None
+    return result
+
+
+def check_main_cell(mlp, loss_fn, X, Y):
+    """Self-check of the main processing cell: three hidden layers, probabilities out, a passing gradient check."""
+    report = Report("Main processing cell (self-check)")
+    with report.part("`mlp` is a Model with at least 3 hidden layers (4 Linear layers)"):
+        if mlp is None:
+            raise CheckFailed("main() did not return a network yet")
+        n_linear = len(run_student(parameters_of, mlp)) // 2
+        if n_linear < 4:
+            raise CheckFailed(f"`mlp` has {n_linear} Linear layers; 3 hidden layers need at least 4")
+    with report.part("mlp(X) gives one probability per sample, shape (m, 1, 1)"):
+        if mlp is None:
+            raise CheckFailed("main() did not return a network yet")
+        output = np.asarray(run_student(mlp, X.copy()), dtype=float)
+        if output.shape != (X.shape[0], 1, 1) or not np.all((output >= 0) & (output <= 1)):
+            raise CheckFailed(f"mlp(X) has shape {output.shape}; expected {(X.shape[0], 1, 1)}, values in [0, 1]")
+    with report.part("gradient_check passes on `mlp` with `loss_fn`"):
+        if mlp is None or loss_fn is None:
+            raise CheckFailed("main() did not return (mlp, loss_fn) yet")
+        diagnosis = run_student(_diagnose, mlp, loss_fn, X, Y)
+        if diagnosis.difference >= 1e-7:
+            raise CheckFailed(f"difference = {diagnosis.difference:.3g}; the suspects: "
+                              f"{', '.join(diagnosis.suspects()) or 'see the report of gradient_check'}")
+    return report.finish()

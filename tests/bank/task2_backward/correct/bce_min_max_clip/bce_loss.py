@@ -1,4 +1,4 @@
-# correct: clip with np.minimum/np.maximum and eps = 1e-15
+# correct: clip with np.minimum/np.maximum and self.eps
 class BCELoss(Module):
     eps = 1e-12
 
@@ -10,6 +10,6 @@ class BCELoss(Module):
         return -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p), axis=1, keepdims=True)
 
     def backward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        p = np.minimum(np.maximum(input, 1e-15), 1 - 1e-15)
+        p = np.minimum(np.maximum(input, self.eps), 1 - self.eps)
         n = target.shape[-2]
         return np.divide(p - target, p * (1 - p)) / n

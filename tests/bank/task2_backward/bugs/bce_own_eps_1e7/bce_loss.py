@@ -1,4 +1,4 @@
-# correct: clip with eps = 1e-7, written as -y/p + (1-y)/(1-p)
+# bug: clips with its own eps = 1e-7 (Keras's) instead of self.eps (two-term form)
 class BCELoss(Module):
     eps = 1e-12
 

@@ -1,4 +1,4 @@
-# correct: [::-1] slice of the items, returns nothing
+# bug: chains correctly but returns the gradient it was given, not the first module's
 class Model(Module):
     def __init__(self):
         super(Model, self).__init__()
@@ -9,5 +9,7 @@ class Model(Module):
         return input
 
     def backward(self, z: np.ndarray) -> np.ndarray:
-        for name, module in list(self.modules.items())[::-1]:
-            z = module.backward(z)
+        grad = z
+        for name, module in reversed(self.modules.items()):
+            grad = module.backward(grad)
+        return z

@@ -1,0 +1,28 @@
+# correct: 2-8-8-8-8-1 with ReLU (zero biases: kinks)
+np.random.seed(3)  # the same network and data each time you run this cell
+dataset_features_X, dataset_labels_Y = dataset_circles(m=128, radius=0.7, noise=0.0)
+
+
+def main():
+    sizes = [2, 8, 8, 8, 8, 1]
+    mlp = Model()
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        last = i == len(sizes) - 1
+        mlp.add_module(Linear(n_in, n_out), f'Dense_{i}_out' if last else f'Dense_{i}')
+        mlp.add_module(Sigmoid() if last else ReLU(), 'Sigmoid' if last else f'ReLU_{i}')
+    loss_fn = BCELoss()
+
+    predicted_Y_hat = mlp.forward(dataset_features_X)
+    loss = loss_fn(predicted_Y_hat, dataset_labels_Y)
+    dLoss = loss_fn.backward(predicted_Y_hat, dataset_labels_Y)
+    mlp.backward(dLoss)
+
+    for name, module in mlp.modules.items():
+        if hasattr(module, 'dW'):
+            print(name, module.dW.shape, module.db.shape)
+
+    gradient_check(mlp, loss_fn, dataset_features_X, dataset_labels_Y)
+    return mlp, loss_fn
+
+
+mlp, loss_fn = run_main(main)
