@@ -1,15 +1,27 @@
 """Grader-only spec of task3_training (see autograder/specs/__init__.py).
 
-Every graded cell is graded by the student's self-check (checks/task3_checks.py) with the
+Every autograded cell is graded by the student's self-check (checks/task3_checks.py) with the
 grader's seeds. `check_train` is the self-check with the grader's own `reference_minibatches`
 (kept here, never shipped) swapped into the student's loop, so that a bug in the student's
-iterator costs points only in the iterator's own cell.
+iterator costs points only in the iterator's own cell; the check then expects the batches of
+that reference, np.random.default_rng(seed + epoch)'s order. The written answers (manually
+graded cells) have no check: the instructor grades them in formgrader, with the rubric the
+source notebook holds in their place.
 """
 
 import numpy as np
 
 import task3_checks
-from task3_checks import _Layer, _NoParameters, _ReferenceSGD, check_accuracy, check_minibatches, check_sgd
+from task3_checks import (
+    _Layer,
+    _NoParameters,
+    _ReferenceSGD,
+    check_accuracy,
+    check_minibatches,
+    check_sgd,
+    check_split,
+    check_tiny_batch,
+)
 
 
 def reference_minibatches(X, Y, batch_size, shuffle=True, seed=None):
@@ -33,12 +45,16 @@ def check_train(train, points=None, seed=0, helpers=None):
 # The checks the grader runs itself, against the answer cell alone in its own sandbox
 # (autograder/trusted.py): test cell -> (answer cell, check, class or function name). For
 # `train`, the model, loss, optimizer and reference helpers of the short runs stay on the
-# grader's side and answer the student's loop across the sandbox wall.
+# grader's side and answer the student's loop across the sandbox wall; the arrays X and Y it
+# hands the loop come back as the loop left them (protocol.py's "args"), so that an in-place
+# shuffle is seen. `tiny_batch_settings` only returns numbers: the grader trains with them.
 TRUSTED = {
     "test_sgd": ("sgd", check_sgd, "SGD"),
     "test_minibatches": ("minibatches", check_minibatches, "minibatches"),
     "test_accuracy": ("accuracy", check_accuracy, "accuracy"),
     "test_train": ("train", check_train, "train"),
+    "test_tiny_batch": ("tiny_batch", check_tiny_batch, "tiny_batch_settings"),
+    "test_split": ("split", check_split, "split_train_validation"),
 }
 # Classes a trusted check builds inside the sandbox (their source is defined there before the
 # answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
@@ -46,3 +62,8 @@ TRUSTED_HELPERS = {
     "test_sgd": ("Module", _Layer, _NoParameters),
     "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD),
 }
+
+# The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
+# them (the student sees their output in their own notebook); see specs/__init__.py.
+EXPERIMENTS = ("init_histograms", "init_training", "snapshots", "four_train", "lr_experiment",
+               "batch_experiment", "depth_experiment")

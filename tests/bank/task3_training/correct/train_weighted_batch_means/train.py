@@ -1,10 +1,10 @@
-# Correct: no progress bar, one seed per run (same order every epoch), batch means weighted by batch size.
+# Correct: no progress bar, batch means weighted by batch size, divided by the samples seen.
 def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=False):
     """Train `model` with mini-batch gradient descent; return the history per epoch."""
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
         weighted_loss = weighted_acc = seen = 0
-        for X_batch, Y_batch in minibatches(X, Y, batch_size, True, seed):
+        for X_batch, Y_batch in minibatches(X, Y, batch_size, True, seed + epoch):
             B = len(X_batch)
             Y_hat = model(X_batch)
             weighted_loss += B * loss_fn(Y_hat, Y_batch).mean()

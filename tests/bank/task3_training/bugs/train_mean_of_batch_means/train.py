@@ -1,4 +1,4 @@
-# Correct (accepted): the epoch loss and accuracy as the plain mean of the batch means.
+# Bug: the epoch loss and accuracy as the plain mean of the batch means (the smaller last batch weighs as much as a full one).
 
 def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=False):
     """Train `model` with mini-batch gradient descent; return the history per epoch."""
