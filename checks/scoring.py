@@ -15,6 +15,8 @@ copied into each assignment folder by `python -m autograder release`.
 
 import contextlib
 import io
+import linecache
+import sys
 import traceback
 import warnings
 
@@ -33,6 +35,7 @@ __all__ = [
     "build_network",
     "stable_sigmoid",
     "summary",
+    "ExplainErrors",
 ]
 
 PASS = "\N{CHECK MARK}"
@@ -244,6 +247,60 @@ def summary(expected=()):
                else f"{len(failing)} of {len(titles)} self-checks still fail:")
     print("\n".join([heading, *lines]))
     return failing
+
+
+class ExplainErrors:
+    """A `with` block around a demo cell's code: an error in it prints one line and the cell ends
+    quietly, so that Run All goes on. The line names the student's function that failed (found
+    in the traceback) and the exercise to finish; a figure the block had started is not shown.
+
+    Args:
+        exercises: {the student's class or function name: "Exercise 1", ...}.
+        uses: the names this cell runs, for an error that comes from none of them.
+    """
+
+    def __init__(self, exercises, uses=()):
+        self.exercises, self.uses = exercises, tuple(uses) or tuple(exercises)
+
+    def __enter__(self):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        self.figures = set(pyplot.get_fignums()) if pyplot else set()
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if not isinstance(error, Exception):
+            return False  # no error, or an interrupt: as usual
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in set(pyplot.get_fignums()) - self.figures if pyplot else ():
+            pyplot.close(number)
+        print(self.explain(error))
+        return True
+
+    def explain(self, error):
+        """The one line for `error`."""
+        frame = self._student_frame(error)
+        if frame is not None:
+            name, exercise, line = frame
+            if isinstance(error, NotImplementedError):
+                return f"\N{BALLOT X} {name} is not written yet: finish {exercise}, then run this cell again."
+            return (f"\N{BALLOT X} {name} raised {type(error).__name__}: {error} ({line}): fix {exercise} "
+                    "(its self-check says more), then run this cell again.")
+        if isinstance(error, NameError) and getattr(error, "name", None):
+            return (f"\N{BALLOT X} this cell needs `{error.name}`, which an earlier cell did not make: fix the "
+                    "first \N{BALLOT X} above, then run this cell again.")
+        names = ", ".join(f"{name} ({self.exercises[name]})" for name in self.uses if name in self.exercises)
+        return (f"\N{BALLOT X} this cell stopped ({type(error).__name__}: {error}). It runs your {names}: "
+                "make their self-checks pass, then run this cell again.")
+
+    def _student_frame(self, error):
+        """(qualified name, exercise, "line N: `code`") of the innermost frame of the student's code."""
+        for frame, lineno in reversed(list(traceback.walk_tb(error.__traceback__))):
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            owner = name.split(".")[0]
+            if owner in self.exercises:
+                code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+                return name, self.exercises[owner], f"line {lineno}: `{code}`" if code else f"line {lineno}"
+        return None
 
 
 # ------------------------------------------------ small helpers every task's checks use

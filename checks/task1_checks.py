@@ -9,6 +9,10 @@ plain float). A bug in one class therefore costs points in that class's cell
 only; `check_network` tests whole networks built from all the classes.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
+
+`explain_errors` is for the notebook's demo cells that call the student's classes: an
+unfinished or failing class there prints one line naming the exercise, so that Run All
+reaches the end of the notebook. `SELF_CHECKS` lists the self-checks its last cell sums up.
 """
 
 import contextlib
@@ -18,6 +22,7 @@ import numpy as np
 
 from scoring import (
     CheckFailed,
+    ExplainErrors,
     Report,
     build_network,
     describe_exception,
@@ -31,6 +36,8 @@ from scoring import (
 from utils import Module
 
 __all__ = [
+    "SELF_CHECKS",
+    "explain_errors",
     "check_linear",
     "check_sigmoid",
     "check_tanh",
@@ -40,6 +47,19 @@ __all__ = [
     "check_model",
     "check_network",
 ]
+
+
+# The titles of the notebook's self-checks, in notebook order (its last cell sums them up).
+SELF_CHECKS = ("Linear: __init__ and forward", "Sigmoid.forward", "Tanh.forward", "ReLU.forward",
+               "MSELoss.forward", "BCELoss.forward", "Model.forward", "Whole network: forward pass")
+# What the student writes, and where: a failing demo cell names the exercise to finish.
+EXERCISES = {"Linear": "Exercise 1", "Sigmoid": "Exercise 2", "Tanh": "Exercise 3", "ReLU": "Exercise 4",
+             "MSELoss": "Exercise 5", "BCELoss": "Exercise 6", "Model": "Exercise 7"}
+
+
+def explain_errors(*uses):
+    """`with explain_errors("Linear", "Model"):` around a demo cell that runs those classes."""
+    return ExplainErrors(EXERCISES, uses)
 
 
 def _rng(seed):
@@ -91,6 +111,7 @@ def _attribute(layer, name, how):
     return expect_array(name, value)
 
 
+_TRANSPOSED = ": it is transposed; W maps in_features to out_features, so it is (out, in)"
 _B_BROADCAST = ("b must be a column of shape (out, 1): a b of shape (out,) or (1, out) added to "
                 "W @ input of shape (m, out, 1) silently broadcasts into (m, out, out)")
 
@@ -98,9 +119,7 @@ _B_BROADCAST = ("b must be a column of shape (out, 1): a b of shape (out,) or (1
 def _check_init(layer, n_in, n_out):
     W = _attribute(layer, "W", "np.random.randn(out_features, in_features)")
     if W.shape != (n_out, n_in):
-        hint = ""
-        if W.shape == (n_in, n_out):
-            hint = ": it is transposed; W maps in_features to out_features, so it is (out, in)"
+        hint = _TRANSPOSED if W.shape == (n_in, n_out) else ""
         raise CheckFailed(f"Linear({n_in}, {n_out}).W has shape {W.shape}; expected {(n_out, n_in)}{hint}")
     b = _attribute(layer, "b", "np.zeros((out_features, 1))")
     if b.shape != (n_out, 1):
@@ -123,7 +142,11 @@ def _check_random_weights(Linear, seed):
     second = run_student(Linear, 100, 200)
     W = _attribute(first, "W", "np.random.randn(out_features, in_features)")
     if W.shape != (200, 100):
-        raise CheckFailed(f"Linear(100, 200).W has shape {W.shape}; expected (200, 100)")
+        hint = _TRANSPOSED if W.shape == (100, 200) else ""
+        raise CheckFailed(f"Linear(100, 200).W has shape {W.shape}; expected (200, 100){hint}")
+    if np.array_equal(W, W.astype(np.float32)):
+        raise CheckFailed("W holds float32 (single-precision) numbers: keep the float64 that np.random.randn "
+                          "gives (no .astype(np.float32)); Task 2's gradient check needs the precision")
     if np.all(W == W.flat[0]):
         raise CheckFailed(f"every entry of W equals {W.flat[0]:g}: all units of the layer would compute "
                           "the same thing (and, in Task 3, stay the same). Draw W with np.random.randn")
@@ -142,9 +165,16 @@ def _check_random_weights(Linear, seed):
                           "generator (np.random.seed) inside __init__")
 
 
-def _forward_hint(failure, W, x):
-    return CheckFailed(f"forward {failure} (W has shape {W.shape}, the input {x.shape}; "
-                       f"W @ input + b has shape ({x.shape[0]}, {W.shape[0]}, 1))")
+def _forward_hint(failure, W, x, own_W):
+    """Why forward failed on the check's W (out, in); `own_W` is the one the layer's __init__ made."""
+    (n_out, n_in), m = W.shape, x.shape[0]
+    if own_W is not None and n_in != n_out and own_W.shape == (n_in, n_out):
+        return CheckFailed(f"forward {failure}. Your __init__ makes W transposed, {own_W.shape} = (in, out), "
+                           "and forward fails when self.W has the course's shape (out, in) = "
+                           f"{W.shape}, as the checks and Task 2 set it: build W as (out, in) and compute "
+                           "W @ input + b")
+    return CheckFailed(f"forward {failure} (the check set self.W to shape {W.shape} = (out, in) and self.b to "
+                       f"({n_out}, 1); the input is {x.shape}, so W @ input + b has shape ({m}, {n_out}, 1))")
 
 
 def check_linear(Linear, points=None, seed=0):
@@ -178,7 +208,10 @@ def check_linear(Linear, points=None, seed=0):
                     raise CheckFailed(f"Linear({n_in_}, {n_out_}) returned shape {got.shape} for an "
                                       f"input of shape {x.shape}; expected {expected_shape}. {hint}")
                 if np.shape(W) == (n_out_, n_in_) and np.shape(b) == (n_out_, 1):
-                    expect_close("forward(input)", got, np.asarray(W) @ x + np.asarray(b))
+                    W, b = np.asarray(W, dtype=float), np.asarray(b, dtype=float)
+                    hints = [(W.T @ x + b, "forward computes W.T @ input: W is (out, in) and multiplies the "
+                                           "column vector from the left, z = W @ input + b")] if n_in_ == n_out_ else []
+                    expect_close("forward(input)", got, W @ x + b, hints)
 
         runs = []  # (W, b, x, out, stale W, stale b, error)
         for n_in_, n_out_, batches in plan:
@@ -199,7 +232,7 @@ def check_linear(Linear, points=None, seed=0):
                     out = run_student(layer.forward, x.copy())
                     runs.append((W, b, x, out, stale_W, stale_b, None))
                 except CheckFailed as failure:
-                    runs.append((None,) * 6 + (str(_forward_hint(failure, W, x)),))
+                    runs.append((None,) * 6 + (str(_forward_hint(failure, W, x, stale_W)),))
 
     with report.part("forward returns W @ input + b for every sample, shape (m, out, 1)", weight=2):
         for W, b, x, out, stale_W, stale_b in successful(runs):
@@ -218,8 +251,18 @@ def check_linear(Linear, points=None, seed=0):
                 (batch, 1, n_out_): "the result is a stack of row vectors; the course uses column "
                                     "vectors: W @ input + b has shape (m, out, 1)",
             }
-            expect_close("forward(input)", out, W @ x + b, hints, shape_hints)
+            _expect_double("forward(input)", out, W @ x + b, hints, shape_hints)
     return report.finish()
+
+
+def _expect_double(name, got, expected, hints=(), shape_hints=None):
+    """expect_close, then float64's precision: float32 arithmetic is right to about 1e-7 only."""
+    expect_close(name, got, expected, hints, shape_hints)
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    error = float(np.max(np.abs(got - expected) / (np.abs(expected) + 1e-3), initial=0.0))
+    if error > 1e-9:
+        raise CheckFailed(f"{name} is right only to about {error:.0e} (relative): it was computed in float32 "
+                          "(single precision)? Keep NumPy's float64 (no .astype(np.float32), no dtype=np.float32)")
 
 
 # ------------------------------------------------------------------- activations
@@ -234,6 +277,28 @@ def _activation_runs(Activation, inputs):
         except CheckFailed as failure:
             runs.append((z, None, None, str(failure)))
     return runs
+
+
+class _InputAfterForward:
+    """Runs `module.forward(z)` where the module lives and keeps `z` as forward left it.
+
+    The grader builds it next to the student's module (a helper the spec names), so that
+    the check sees the very array forward was given.
+    """
+
+    def __init__(self, module, z):
+        self.output = module.forward(z)
+        self.input = z
+
+
+def _expect_input_kept(Activation, z, helpers, formula):
+    """Fail when forward changes the array it is given (the caller, and Task 2's backward, still need z)."""
+    watch = (helpers or {}).get("_InputAfterForward", _InputAfterForward)
+    seen = run_student(watch, run_student(Activation), z.copy())
+    after = expect_array("the input after forward", run_student(getattr, seen, "input"), z.shape)
+    if not np.array_equal(after, z):
+        raise CheckFailed(f"forward changed its input in place: return a new array ({formula}), and leave "
+                          "`input` as it was (no input[...] = ..., no out=input); the caller still needs z")
 
 
 def _random_inputs(rng, scale, count=2):
@@ -269,14 +334,15 @@ _STABLE_SIGMOID = ("exp(800) overflows to inf (1 / (1 + exp(-z)) computes it at 
                    "np.exp(z) and np.exp(-z))")
 
 
-def check_sigmoid(Sigmoid, points=None, seed=0):
-    """Sigmoid.forward returns 1 / (1 + exp(-z)), finite and warning-free for large |z|."""
+def check_sigmoid(Sigmoid, points=None, seed=0, helpers=None):
+    """Sigmoid.forward returns 1 / (1 + exp(-z)), finite and warning-free for large |z|, as a new array."""
     rng = _rng(seed)
     report = Report("Sigmoid.forward", points)
-    runs = _activation_runs(Sigmoid, _random_inputs(rng, 3.0))
+    inputs = _random_inputs(rng, 3.0)
+    runs = _activation_runs(Sigmoid, inputs)
     large = _activation_runs(Sigmoid, [_LARGE])
 
-    with report.part("returns 1 / (1 + exp(-z)) for every entry, shape of z", weight=1.5):
+    with report.part("returns 1 / (1 + exp(-z)) for every entry, shape of z", weight=1.25):
         for z, a, _problems in successful(runs):
             s = stable_sigmoid(z)
             hints = [
@@ -291,16 +357,20 @@ def check_sigmoid(Sigmoid, points=None, seed=0):
             _fail_if_not_finite(a, z.shape, "sigmoid(z) contains NaN or inf for large |z|: " + _STABLE_SIGMOID)
             expect_close("sigmoid(z) for large |z|", a, stable_sigmoid(z), atol=1e-12)
             _expect_quiet("sigmoid(z)", problems, _STABLE_SIGMOID)
+    with report.part("leaves its input unchanged (returns a new array)", weight=0.25):
+        _expect_input_kept(Sigmoid, inputs[0], helpers, "1 / (1 + e), e / (1 + e)")
     return report.finish()
 
 
-def check_tanh(Tanh, points=None, seed=0):
-    """Tanh.forward returns tanh(z) = (exp(z) - exp(-z)) / (exp(z) + exp(-z)), stable for large |z|."""
+def check_tanh(Tanh, points=None, seed=0, helpers=None):
+    """Tanh.forward returns tanh(z) = (exp(z) - exp(-z)) / (exp(z) + exp(-z)), stable for large |z|,
+    as a new array."""
     rng = _rng(seed)
     report = Report("Tanh.forward", points)
-    runs = _activation_runs(Tanh, _random_inputs(rng, 2.0))
+    inputs = _random_inputs(rng, 2.0)
+    runs = _activation_runs(Tanh, inputs)
     large = _activation_runs(Tanh, [_LARGE])
-    with report.part("returns tanh(z) for every entry, shape of z", weight=0.75):
+    with report.part("returns tanh(z) for every entry, shape of z", weight=0.5):
         for z, a, _problems in successful(runs):
             t = np.tanh(z)
             hints = [
@@ -318,17 +388,19 @@ def check_tanh(Tanh, points=None, seed=0):
                                 "inf / inf is NaN. Use np.tanh, or exponentiate only -2|z|")
             expect_close("tanh(z) for large |z|", a, np.tanh(z), atol=1e-12)
             _expect_quiet("tanh(z)", problems, "np.tanh(z) never overflows")
+    with report.part("leaves its input unchanged (returns a new array)", weight=0.25):
+        _expect_input_kept(Tanh, inputs[0], helpers, "np.tanh(z)")
     return report.finish()
 
 
-def check_relu(ReLU, points=None, seed=0):
-    """ReLU.forward returns max(0, z) for every entry."""
+def check_relu(ReLU, points=None, seed=0, helpers=None):
+    """ReLU.forward returns max(0, z) for every entry, as a new array."""
     rng = _rng(seed)
     report = Report("ReLU.forward", points)
     inputs = _random_inputs(rng, 2.0)
     inputs[0][::2, ::2] = 0.0  # exact zeros: the kink
     runs = _activation_runs(ReLU, inputs)
-    with report.part("returns max(0, z) for every entry, shape of z", weight=1):
+    with report.part("returns max(0, z) for every entry, shape of z", weight=0.75):
         for z, a, _problems in successful(runs):
             m, n = z.shape[:2]
             expected = np.maximum(z, 0)
@@ -346,6 +418,8 @@ def check_relu(ReLU, points=None, seed=0):
                 (): "np.max(z) is the largest entry of the whole batch; use np.maximum(z, 0)",
             }
             expect_close("relu(z)", a, expected, hints, shape_hints)
+    with report.part("leaves its input unchanged (returns a new array)", weight=0.25):
+        _expect_input_kept(ReLU, inputs[1], helpers, "np.maximum(z, 0)")
     return report.finish()
 
 
@@ -410,11 +484,44 @@ def check_mse_loss(MSELoss, points=None, seed=0):
     return report.finish()
 
 
-_CLIP_P = "clip p to [eps, 1 - eps] (e.g. eps = 1e-12) before taking the logarithms"
+_CLIP_P = "clip p to [eps, 1 - eps] (with self.eps) before taking the logarithms"
 
 
-def check_bce_loss(BCELoss, points=None, seed=0):
-    """BCELoss.forward returns -mean over features of y log p + (1 - y) log(1 - p), safe at p = 0 or 1."""
+class _ClassAttribute:
+    """Sets attribute `name` of the class of `obj` to `value` where the object lives; `before` is what
+    it was. (The grader builds it next to the student's object, as a helper the spec names.)"""
+
+    def __init__(self, obj, name, value):
+        self.before = getattr(type(obj), name, None)
+        setattr(type(obj), name, value)
+
+
+# The eps the check gives BCELoss, to see that forward clips with self.eps.
+_CHECK_EPS = 1e-4
+
+
+def _expect_own_eps(BCELoss, helpers):
+    """With the class's eps set to _CHECK_EPS, a certain mistake costs -log(_CHECK_EPS)."""
+    setter = (helpers or {}).get("_ClassAttribute", _ClassAttribute)
+    p = np.array([0.0, 1.0])[:, None, None]  # certain mistakes
+    y = np.array([1.0, 0.0])[:, None, None]
+    loss = run_student(BCELoss)
+    change = run_student(setter, loss, "eps", _CHECK_EPS)
+    try:
+        got = expect_array("the loss", run_student(loss.forward, p.copy(), y.copy()), p.shape).ravel()
+    finally:
+        run_student(setter, loss, "eps", run_student(getattr, change, "before"))
+    wanted = -np.log(_CHECK_EPS)
+    if np.any(np.abs(got - wanted) > 1e-3 * wanted):
+        implied = float(np.exp(-got[0])) if np.isfinite(got[0]) and got[0] > 0 else float("nan")
+        raise CheckFailed(f"with BCELoss.eps = {_CHECK_EPS:g} a certain mistake (p = 0 for y = 1) must cost "
+                          f"-log(eps) = {wanted:.2f}; yours costs {got[0]:.3g}, as if eps were {implied:.0e}. "
+                          "Use self.eps, not a number of your own: the checks change eps")
+
+
+def check_bce_loss(BCELoss, points=None, seed=0, helpers=None):
+    """BCELoss.forward returns -mean over features of y log p + (1 - y) log(1 - p), safe at p = 0 or 1
+    by clipping p to [self.eps, 1 - self.eps]."""
     rng = _rng(seed)
     report = Report("BCELoss.forward", points)
 
@@ -455,7 +562,7 @@ def check_bce_loss(BCELoss, points=None, seed=0):
     with report.part("several outputs: mean over the n features", weight=0.5):
         for p, y, result, _problems in successful(multi):
             expect(p, y, result)
-    with report.part("safe at predictions of exactly 0 or 1 (no log(0))", weight=0.75):
+    with report.part("safe at predictions of exactly 0 or 1 (no log(0))", weight=0.5):
         for p, y, result, problems in successful(edge):
             got = None if result is None else np.asarray(result, dtype=float)
             if got is None or got.shape != p.shape:
@@ -477,6 +584,8 @@ def check_bce_loss(BCELoss, points=None, seed=0):
                 raise CheckFailed("the loss of an ordinary prediction changed: clip only to a tiny eps")
             _expect_quiet("the loss", problems, "np.log(0) was computed somewhere (np.where evaluates "
                           f"both branches): {_CLIP_P}")
+    with report.part("clips with the class attribute eps (self.eps)", weight=0.25):
+        _expect_own_eps(BCELoss, helpers)
     return report.finish()
 
 
@@ -588,7 +697,7 @@ def check_network(classes, points=None, seed=0):
             with report.part(label, weight=1):
                 model, expected = run_student(build, sizes, hidden)
                 out = run_student(model, X.copy())
-                expect_close("model(X)", out, expected)
+                _expect_double("model(X)", out, expected)
         with report.part("per-sample BCE and MSE losses of the 2-3-4-5-1 network's prediction", weight=1):
             # The losses get the exact prediction p (not the network's output), so that this
             # part checks the losses only.

@@ -7,8 +7,9 @@ computed from the grader's numbers with the update rules, never read from the st
 framework classes (TRUSTED_HELPERS) and judges the trained weights with its own forward
 pass. The rest is the grader's own and never shipped:
 
-- `check_predictions` (test_predictions): the student's `predictions` against what the
-  grader measures itself, by running the reference update rules and a reference
+- `check_predictions` (test_predictions): the student's `predictions` (the dict the answer
+  cell stores from `my_predictions()`, read as plain data after the notebook ran) against
+  what the grader measures itself, by running the reference update rules and a reference
   10-layer network. No answer key is stored anywhere.
 """
 
@@ -112,3 +113,6 @@ TRUSTED_HELPERS = {
     "test_he_init": _STAND_INS,
     "test_adam_spiral": ("Linear", "ReLU", "Sigmoid", "BCELoss", "Model", _Fit),
 }
+# The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
+# them (the student sees their output in their own notebook); see specs/__init__.py.
+EXPERIMENTS = ("valley", "race", "sweep", "signal", "reveal")

@@ -1,17 +1,22 @@
-"""Toy two-dimensional classification datasets in the course layout.
+"""Classification datasets in the course layout: toy 2-D ones and real handwritten digits.
 
 Every function returns a pair `(X, Y)` of float64 arrays laid out as stacks of
-column vectors, the layout every `Module` of the course expects:
+column vectors, the layout every `Module` of the course expects. The toy datasets
+(`DATASETS`, `load_dataset`) are two-dimensional:
 
     X: shape (m, 2, 1), X[i] is the column vector (x1, x2) of sample i.
     Y: shape (m, 1, 1), Y[i, 0, 0] is the label of sample i (0.0 or 1.0).
 
-`dataset_blobs` with `centers > 2` is the one multi-class dataset: its labels are
+`dataset_blobs` with `centers > 2` is the one multi-class toy dataset: its labels are
 the class indices 0.0, 1.0, ..., centers - 1 (still shape (m, 1, 1)); turn them
 into one-hot columns yourself if your loss needs them.
 
 The features stay roughly inside the square [-1, 1]^2 so the same plotting
 window and learning rates work for every dataset.
+
+`dataset_digits` is real data: scikit-learn's 8x8 handwritten digits, X of shape
+(m, 64, 1) in [0, 1] and one-hot Y of shape (m, 10, 1), in a seeded train /
+validation / test split.
 
 Randomness: `seed=None` draws from NumPy's global generator, so `np.random.seed(1)`
 before the call makes it reproducible (as in the notebooks). An int `seed` uses its
@@ -24,8 +29,12 @@ Example:
     ((200, 2, 1), (200, 1, 1))
 """
 
+import functools
+import gzip
+import importlib.util
 import math
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +42,7 @@ __all__ = [
     "DATASETS",
     "dataset_blobs",
     "dataset_circles",
+    "dataset_digits",
     "dataset_moons",
     "dataset_spiral",
     "dataset_xor",
@@ -147,7 +157,8 @@ def dataset_moons(m=128, noise=0.1, seed=None):
     is added afterwards, in these scaled units.
 
     Args:
-        m: number of samples, a positive int; the classes get m // 2 and m - m // 2.
+        m: number of samples, a positive int; class 0 gets m - m // 2 and class 1 gets
+            m // 2 (for odd m, class 0 has the extra sample).
         noise: standard deviation of the Gaussian noise added to X, >= 0.
         seed: None (global NumPy RNG), an int, or a np.random.Generator.
 
@@ -176,8 +187,9 @@ def dataset_xor(m=128, noise=0.0, seed=None):
     Label 1.0 = (x1 > 0) XOR (x2 > 0), i.e. x1 * x2 < 0: the second and fourth
     quadrants. Label 0.0 for the first and third quadrants. No straight line
     separates the classes, so logistic regression fails and a hidden layer is
-    needed. Each class gets exactly half of the points (m // 2 and m - m // 2),
-    uniform in its two quadrants of [-1, 1]^2; noise is then added to X.
+    needed. Each class gets half of the points, uniform in its two quadrants of
+    [-1, 1]^2 (class 0 gets m - m // 2 and class 1 m // 2: for odd m, class 0 has
+    the extra sample); noise is then added to X.
 
     Args:
         m: number of samples, a positive int.
@@ -210,7 +222,8 @@ def dataset_spiral(m=128, noise=0.0, turns=1.5, seed=None):
     and the same rotated by pi for arm 1. More turns make a harder problem.
 
     Args:
-        m: number of samples, a positive int; the arms get m // 2 and m - m // 2.
+        m: number of samples, a positive int; arm 0 gets m - m // 2 and arm 1 gets
+            m // 2 (for odd m, arm 0 has the extra sample).
         noise: standard deviation of the Gaussian noise added to X, >= 0.
         turns: number of full turns of each arm, > 0.
         seed: None (global NumPy RNG), an int, or a np.random.Generator.
@@ -242,7 +255,8 @@ def dataset_blobs(m=128, centers=2, std=0.3, seed=None):
     are (0.42, 0.42) and (-0.42, -0.42).
 
     Args:
-        m: number of samples, a positive int, split as evenly as possible.
+        m: number of samples, a positive int, split as evenly as possible (the first
+            m % centers classes get one sample more).
         centers: number of blobs (= classes), an int >= 2.
         std: standard deviation of each blob, >= 0.
         seed: None (global NumPy RNG), an int, or a np.random.Generator.
@@ -266,6 +280,74 @@ def dataset_blobs(m=128, centers=2, std=0.3, seed=None):
     labels = np.repeat(np.arange(centers), _split_evenly(m, centers))
     # The blob spread is exactly the Gaussian noise around each centre.
     return _to_course_layout(means[labels], labels, std, rng, shuffle=True)
+
+
+# ----------------------------------------------------------------------------
+# Real data: handwritten digits
+# ----------------------------------------------------------------------------
+
+DIGIT_SPLITS = ("train", "validation", "test")
+_HELD_OUT = 0.2  # the fraction of the images in each of the validation and test splits
+
+
+@functools.cache
+def _digit_images():
+    """All 1,797 digits once per process: (pixels (1797, 64) in [0, 1], labels (1797,) int), read-only.
+
+    They are the file that scikit-learn's `load_digits` reads, sklearn/datasets/data/digits.csv.gz
+    (a row per image: its 64 intensities 0..16, then its label), read here directly: importing
+    scikit-learn for it would cost one to three seconds in every process that loads the digits.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the installed package without importing it
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz" if spec else None
+    if path is not None and path.is_file():
+        with gzip.open(path, "rt") as file:
+            table = np.loadtxt(file, delimiter=",")
+        pixels, labels = table[:, :-1], table[:, -1]
+    else:  # another layout of scikit-learn's files: its own loader (or its ImportError)
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        pixels, labels = digits.data, digits.target
+    pixels = np.asarray(pixels, dtype=np.float64) / 16.0
+    labels = np.asarray(labels, dtype=np.int64)
+    pixels.flags.writeable = labels.flags.writeable = False  # cached: no caller may change them
+    return pixels, labels
+
+
+def dataset_digits(split="train", seed=0):
+    """One split of scikit-learn's handwritten digits, in the course layout.
+
+    The 1,797 grey 8x8 images of `sklearn.datasets.load_digits` (about 180 of each
+    digit 0-9, from the UCI optical recognition of handwritten digits data) ship
+    inside scikit-learn: nothing is downloaded. Pixel intensities 0..16 are scaled to
+    [0, 1]; a sample is its 64 pixels row by row, so `X[i, :, 0].reshape(8, 8)` is
+    the image.
+
+    The splits come from one seeded permutation of all images: its first 20 % (359
+    images) are the test split, the next 20 % (359) the validation split and the
+    other 1,079 the training split. The same seed gives the same three splits, which
+    never share a sample.
+
+    Args:
+        split: "train", "validation" or "test".
+        seed: the split's seed: an int (default 0, the course's split), None (NumPy's
+            global generator) or a np.random.Generator.
+
+    Returns:
+        X: float64 array of shape (m, 64, 1), values in [0, 1].
+        Y: float64 array of shape (m, 10, 1), one-hot: Y[i, k, 0] is 1.0 where image
+            i shows the digit k and 0.0 elsewhere.
+    """
+    if split not in DIGIT_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, DIGIT_SPLITS))}; got {split!r}")
+    pixels, labels = _digit_images()
+    m, held_out = len(labels), int(_HELD_OUT * len(labels))
+    bounds = {"test": (0, held_out), "validation": (held_out, 2 * held_out), "train": (2 * held_out, m)}
+    index = _rng(seed).permutation(m)[slice(*bounds[split])]
+    X = pixels[index].reshape(len(index), 64, 1)  # fancy indexing copies: the cache stays untouched
+    Y = np.eye(10)[labels[index]].reshape(len(index), 10, 1)
+    return X, Y
 
 
 DATASETS = {

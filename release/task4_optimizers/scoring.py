@@ -15,6 +15,8 @@ copied into each assignment folder by `python -m autograder release`.
 
 import contextlib
 import io
+import linecache
+import sys
 import traceback
 import warnings
 
@@ -32,6 +34,8 @@ __all__ = [
     "successful",
     "build_network",
     "stable_sigmoid",
+    "summary",
+    "ExplainErrors",
 ]
 
 PASS = "\N{CHECK MARK}"
@@ -40,6 +44,10 @@ FAIL = "\N{BALLOT X}"
 # The grader (in its own process) sets this to a list to receive every finished Report as
 # structured data; students never need it.
 FINISHED = None
+
+# This kernel session's self-checks: {title: [(label, message) of the failed parts]}, the latest run
+# of each check wins. The notebook's last cell reads it through `summary()`.
+RESULTS = {}
 
 
 class CheckFailed(Exception):
@@ -154,9 +162,10 @@ class Report:
     """The weighted parts of one check and the score they add up to.
 
     Use `with report.part("dW averaged over the batch", weight=1.5): ...`; the
-    body passes unless it raises. `report.finish()` prints the summary and
-    returns the score (grading) or raises AssertionError when a part failed
-    (self-check), so a student sees a red cell until everything is right.
+    body passes unless it raises. `report.finish()` prints the list of parts with
+    a ✓ or a ✗ each. Grading (with `points`), it returns the score.
+    As a self-check (without), it never raises, so that Run All goes on to the end
+    of the notebook: it records the result for `summary()`, the notebook's last cell.
     """
 
     def __init__(self, title, points=None):
@@ -181,6 +190,11 @@ class Report:
         passed = sum(weight for _, weight, ok, _ in self.parts if ok)
         return passed / total if total else 0.0
 
+    @property
+    def failed(self):
+        """[(label, message)] of the parts that failed."""
+        return [(label, message) for label, _, ok, message in self.parts if not ok]
+
     def finish(self):
         grading = self.points is not None
         score = round(float(self.points) * self.fraction, 4) if grading else None
@@ -188,15 +202,104 @@ class Report:
         lines = [heading]
         for label, _, ok, message in self.parts:
             lines.append(f"  {PASS if ok else FAIL} {label}" + ("" if ok else f": {message}"))
+        if not grading:
+            failed = len(self.failed)
+            if failed:
+                lines.append(f"{failed} of {len(self.parts)} checks failed: fix the {FAIL} lines above "
+                             "and run this cell again.")
+            else:
+                lines.append("All checks passed.")
+            RESULTS[self.title] = self.failed
         print("\n".join(lines))
         if FINISHED is not None:
             FINISHED.append(self)
-        if grading:
-            return float(score)
-        failed = sum(1 for _, _, ok, _ in self.parts if not ok)
-        if failed:
-            raise AssertionError(f"{failed} of {len(self.parts)} checks failed: see the list above")
-        print("All checks passed.")
+        return float(score) if grading else None
+
+
+def summary(expected=()):
+    """Print which self-checks of this session still fail (and which of `expected` never ran).
+
+    The last cell of every notebook calls it and asserts that the list it returns is
+    empty, so that Run All ends with one line per unfinished exercise, and `nbgrader
+    validate` (and the Validate button) fails exactly when a self-check fails.
+
+    Args:
+        expected: the titles of the notebook's self-checks, in order.
+    Returns:
+        [title] of the self-checks that failed on their latest run or never ran.
+    """
+    titles = list(expected) + [title for title in RESULTS if title not in expected]
+    failing, lines = [], []
+    for title in titles:
+        if title not in RESULTS:
+            failing.append(title)
+            lines.append(f"  {FAIL} {title}: not run yet (run its self-check cell)")
+        elif RESULTS[title]:
+            failing.append(title)
+            label, message = RESULTS[title][0]
+            more = len(RESULTS[title]) - 1
+            extra = f" (and {more} more)" if more else ""
+            lines.append(f"  {FAIL} {title}: {label}: {message}{extra}")
+        else:
+            lines.append(f"  {PASS} {title}")
+    passed = len(titles) - len(failing)
+    heading = (f"All {passed} self-checks pass." if not failing
+               else f"{len(failing)} of {len(titles)} self-checks still fail:")
+    print("\n".join([heading, *lines]))
+    return failing
+
+
+class ExplainErrors:
+    """A `with` block around a demo cell's code: an error in it prints one line and the cell ends
+    quietly, so that Run All goes on. The line names the student's function that failed (found
+    in the traceback) and the exercise to finish; a figure the block had started is not shown.
+
+    Args:
+        exercises: {the student's class or function name: "Exercise 1", ...}.
+        uses: the names this cell runs, for an error that comes from none of them.
+    """
+
+    def __init__(self, exercises, uses=()):
+        self.exercises, self.uses = exercises, tuple(uses) or tuple(exercises)
+
+    def __enter__(self):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        self.figures = set(pyplot.get_fignums()) if pyplot else set()
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if not isinstance(error, Exception):
+            return False  # no error, or an interrupt: as usual
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in set(pyplot.get_fignums()) - self.figures if pyplot else ():
+            pyplot.close(number)
+        print(self.explain(error))
+        return True
+
+    def explain(self, error):
+        """The one line for `error`."""
+        frame = self._student_frame(error)
+        if frame is not None:
+            name, exercise, line = frame
+            if isinstance(error, NotImplementedError):
+                return f"\N{BALLOT X} {name} is not written yet: finish {exercise}, then run this cell again."
+            return (f"\N{BALLOT X} {name} raised {type(error).__name__}: {error} ({line}): fix {exercise} "
+                    "(its self-check says more), then run this cell again.")
+        if isinstance(error, NameError) and getattr(error, "name", None):
+            return (f"\N{BALLOT X} this cell needs `{error.name}`, which an earlier cell did not make: fix the "
+                    "first \N{BALLOT X} above, then run this cell again.")
+        names = ", ".join(f"{name} ({self.exercises[name]})" for name in self.uses if name in self.exercises)
+        return (f"\N{BALLOT X} this cell stopped ({type(error).__name__}: {error}). It runs your {names}: "
+                "make their self-checks pass, then run this cell again.")
+
+    def _student_frame(self, error):
+        """(qualified name, exercise, "line N: `code`") of the innermost frame of the student's code."""
+        for frame, lineno in reversed(list(traceback.walk_tb(error.__traceback__))):
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            owner = name.split(".")[0]
+            if owner in self.exercises:
+                code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+                return name, self.exercises[owner], f"line {lineno}: `{code}`" if code else f"line {lineno}"
         return None
 
 

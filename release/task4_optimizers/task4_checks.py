@@ -3,8 +3,8 @@
 Each `check_*` function tests one answer alone, through its public API only, against
 values computed here from the update rules the notebook derives (PyTorch's
 `torch.optim.SGD` with momentum, `RMSprop` and `Adam`). Called without `points` it is
-the student's self-check (prints the list of parts and raises AssertionError when one
-fails); with `points` it is the autograder (prints the same list and returns the
+the student's self-check (prints the list of parts and records the result for the
+notebook's last cell); with `points` it is the autograder (prints the same list and returns the
 partial credit as a plain float).
 
 Isolation, so that a bug costs points in its own cell only:
@@ -18,16 +18,25 @@ Isolation, so that a bug costs points in its own cell only:
   student's Adam and judges the trained parameters with its own forward pass.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in), b is (out, 1).
+
+For the notebook: `explain_errors` keeps a demo cell that runs the student's optimizers or
+initializations from stopping Run All (one line names the exercise to finish), `answer_of`
+reads the prediction exercise's answer without raising while it is unwritten, and
+`SELF_CHECKS` lists the self-checks the last cell sums up.
 """
+
 
 import numpy as np
 
-from scoring import CheckFailed, Report, expect_close, run_student, snapshot, stable_sigmoid
+from scoring import CheckFailed, ExplainErrors, Report, expect_close, quiet, run_student, snapshot, stable_sigmoid
 from utils import Module
 
 _Module = Module
 
 __all__ = [
+    "SELF_CHECKS",
+    "explain_errors",
+    "answer_of",
     "check_momentum",
     "check_rmsprop",
     "check_adam",
@@ -59,6 +68,29 @@ PREDICTION_KEYS = {
     "relu_xavier_trend": str,
 }
 TRENDS = ("grows", "shrinks", "stays")
+
+
+# The titles of the notebook's self-checks, in notebook order (its last cell sums them up).
+SELF_CHECKS = ("Momentum.step", "RMSProp.step", "Adam.step", "Adam on the spiral", "xavier_init", "he_init",
+               "predictions (form only: the hidden test checks the values)")
+# What the student writes, and where: a failing demo cell names the exercise to finish.
+EXERCISES = {"Momentum": "Exercise 1", "RMSProp": "Exercise 2", "Adam": "Exercise 3", "xavier_init": "Exercise 4",
+             "he_init": "Exercise 5", "my_predictions": "Exercise 6"}
+
+
+def explain_errors(*uses):
+    """`with explain_errors("Momentum", "he_init"):` around a demo cell that runs those answers."""
+    return ExplainErrors(EXERCISES, uses)
+
+
+def answer_of(function):
+    """What `function()` returns, or None while it raises (e.g. NotImplementedError): the answer
+    cell of the predictions calls it, so that the unwritten exercise does not stop Run All."""
+    try:
+        with quiet():
+            return function()
+    except Exception:  # the self-check below the cell says what is missing
+        return None
 
 
 def _rng(seed):
@@ -557,12 +589,17 @@ def check_predictions_format(predictions):
     """Only the form of `predictions` (the grader compares the values with its own measurements)."""
     report = Report("predictions (form only: the hidden test checks the values)")
     with report.part("a dict with the keys " + ", ".join(PREDICTION_KEYS)):
+        if predictions is None:
+            raise CheckFailed("predictions is None: my_predictions() is not written yet, or it raised an error "
+                              "(run my_predictions() in a cell of its own to see which)")
         if not isinstance(predictions, dict):
             raise CheckFailed(f"predictions is a {type(predictions).__name__}; expected a dict")
         missing = [key for key in PREDICTION_KEYS if key not in predictions]
         if missing:
             raise CheckFailed(f"missing keys: {missing}")
     with report.part("numbers where numbers are asked, one of " + "/".join(TRENDS) + " for the trend"):
+        if not isinstance(predictions, dict):
+            raise CheckFailed("no dictionary to check yet")
         for key, kind in PREDICTION_KEYS.items():
             value = predictions.get(key) if isinstance(predictions, dict) else None
             if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))

@@ -5,7 +5,7 @@ source/task3_training/task3_training.ipynb: do not edit by hand.
 """
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from utils import parameters_of
 
@@ -73,15 +73,16 @@ def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=
         loss_fn: a loss module: loss_fn(Y_hat, Y) gives per-sample losses (B, 1, 1),
             loss_fn.backward(Y_hat, Y) their gradient (B, 1, 1).
         optimizer: has step(), which updates the model from its stored gradients.
-        X: inputs, shape (m, n_in, 1). Y: labels, shape (m, 1, 1).
+        X: inputs, shape (m, n_in, 1). Y: labels, shape (m, 1, 1). Both are left unchanged.
         epochs: number of passes over the data.
         batch_size: samples per mini-batch.
-        seed: epoch e shuffles with seed + e (reproducible, different every epoch).
+        seed: epoch e trains on minibatches(X, Y, batch_size, shuffle=True, seed=seed + e)
+            (reproducible, and a new order every epoch).
         progress: show a tqdm progress bar.
 
     Returns:
         {"loss": [...], "accuracy": [...]}: per epoch, the mean per-sample loss and the
-        accuracy over the epoch's mini-batches (floats, one per epoch).
+        accuracy over the epoch's mini-batches, each batch weighted by its size (floats, one per epoch).
     """
     history = {"loss": [], "accuracy": []}
     m = X.shape[0]

@@ -1,4 +1,4 @@
-# Correct: a tiny eps added inside the logarithms instead of clipping.
+# Correct: self.eps added inside the logarithms instead of clipping.
 #------------------------------------------------------------------------------
 #   Binary cross entropy loss function class
 #------------------------------------------------------------------------------
@@ -23,6 +23,5 @@ class BCELoss(Module):
         Returns:
             L, shape (m, 1, 1).
         """
-        eps = 1e-12
-        losses = target * np.log(input + eps) + (1 - target) * np.log(1 - input + eps)
+        losses = target * np.log(input + self.eps) + (1 - target) * np.log(1 - input + self.eps)
         return -losses.mean(axis=1, keepdims=True)

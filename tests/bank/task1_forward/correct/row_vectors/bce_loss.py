@@ -1,4 +1,4 @@
-# Correct: np.clip, the two terms summed over the features and divided by n.
+# Correct: np.clip with BCELoss.eps (the class attribute), the two terms summed over the features and divided by n.
 #------------------------------------------------------------------------------
 #   Binary cross entropy loss function class
 #------------------------------------------------------------------------------
@@ -23,7 +23,7 @@ class BCELoss(Module):
         Returns:
             L, shape (m, 1, 1).
         """
-        p = np.clip(input, 1e-15, 1 - 1e-15)
+        p = np.clip(input, BCELoss.eps, 1 - BCELoss.eps)
         total = np.sum(target * np.log(p), axis=1, keepdims=True) + np.sum(
             (1 - target) * np.log(1 - p), axis=1, keepdims=True
         )
