@@ -5,9 +5,14 @@ Layout: `source/<assignment>/` (instructor notebooks with solutions), `release/<
 `autograded/`, `feedback/` and `gradebook.db` (created by grading, never committed).
 """
 
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this file
+
+# The course's plug-ins (autograder/nbgrader_plugin.py) are importable from any nbgrader command.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.course_id = "backprop-from-scratch"
@@ -52,14 +57,59 @@ c.Grader.checks_timeout = 300  # wall seconds for all trusted checks of one stud
 c.Grader.memory_mb = 6144  # address space of each grading worker (at least the sandbox's + 1 GB)
 
 # nbgrader's own `generate_feedback` (formgrader's Generate Feedback button) never shows hidden
-# tests: the graded notebooks in autograded/ hold them for the instructor's eyes only.
+# tests: the graded notebooks in autograded/ hold them for the instructor's eyes only. A 0-point
+# cell (`self_checks`) is no "Test cell 0 / 0" row. The course's own feedback uses this list too.
 c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.nbgrader_plugin.HideUngradedCells",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
 ]
 
-# Used when nbgrader's own autograde runs (stock `nbgrader autograde`, the benchmark).
+# `nbgrader autograde` and formgrader's Autograde button run the course's sandboxed, trusted
+# grader (python -m autograder grade, for the students asked), never nbgrader's own executor:
+# that would run student code unsandboxed and score a test cell by whether it raised.
+c.Autograde.exporter_class = "autograder.nbgrader_plugin.CourseGraderExporter"
+c.Autograde.pre_convert_hook = "autograder.nbgrader_plugin.match_renamed_notebooks"  # name-1.ipynb is graded
+
+# `nbgrader generate_assignment` and formgrader's Generate make exactly what `python -m autograder
+# release` makes: the shared files linked and the given code generated first, and a release
+# holding anything else (a stale or grader-only file) refused.
+c.GenerateAssignment.pre_convert_hook = "autograder.nbgrader_plugin.sync_before_release"
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",  # (nbgrader 0.9.6's default list up to here)
+    "autograder.nbgrader_plugin.ReleaseIsExact",
+]
+
+# Due dates (written into the gradebook, where formgrader and nbgrader keep them, at each grading;
+# one leaves an assignment out here to set its due date in formgrader instead) and the late
+# penalty: 10% of the points per day or part of a day late. nbgrader's own plug-ins work too
+# (`c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin"` with
+# `c.LateSubmissionPlugin.penalty_method = "zero"`). Submission times come from the timestamp.txt
+# that `collect` and `zip_collect` write; per-student extensions are nbgrader's (the gradebook).
+c.Grader.duedates = {
+    # "task1_forward": "2025-10-13 23:59:00 Europe/Berlin",
+}
+c.AssignLatePenalties.plugin_class = "autograder.nbgrader_plugin.LatePenalty"
+c.LatePenalty.percent_per_day = 10.0
+c.LatePenalty.grace_minutes = 0.0
+
+# `nbgrader export`: late penalties worked out from the current scores, numbers to the cent.
+c.ExportApp.plugin_class = "autograder.nbgrader_plugin.CentsCsvExport"
+
+# Used only where a command turns the course's Autograde plug-in off (benchmarks/grading_benchmark.py
+# times nbgrader's own executor with --Autograde.exporter_class=nbconvert.exporters.NotebookExporter).
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
@@ -67,3 +117,15 @@ c.Execute.startup_timeout = 120
 # Keep feedback readable when a student prints in a loop.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+
+# ---- Exchange and LMS collection (docs/EXCHANGE.md) ----
+import os  # noqa: E402 - this section is appended on its own
+
+# JupyterHub on one machine: nbgrader's exchange, a folder every user may write (the admin makes
+# it, mode 777). nbgrader's default path, so a student needs no nbgrader config of their own;
+# NBGRADER_EXCHANGE_ROOT moves it (the tests; a hub that keeps it elsewhere tells students too).
+# `release_assignment` publishes exactly release/<assignment>/, the committed student version.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE_ROOT", "/usr/local/share/nbgrader/exchange")
+# An LMS instead: `nbgrader zip_collect ASSIGNMENT` reads the Canvas or Moodle download put in
+# downloaded/<assignment>/archive/ (autograder/exchange.py reads both LMSs' file names).
+c.ZipCollectApp.collector_plugin = "autograder.exchange.LMSFileNames"

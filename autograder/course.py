@@ -38,19 +38,24 @@ SHARED_FILES = {
 # Given code generated from an earlier task's source notebook:
 # assignment -> {file name: (earlier assignment, [answer grade_ids, in order])}.
 # A generated file may import from another one the same assignment ships (e.g. `framework`).
+FRAMEWORK = ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"]
+TRAINING = ["sgd", "minibatches", "accuracy", "train"]
+OPTIMIZERS = ["momentum", "rmsprop", "adam", "xavier_init", "he_init"]
 GENERATED_FILES = {
-    "task3_training": {
-        "framework.py": (
-            "task2_backward",
-            ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"],
-        ),
-    },
+    "task3_training": {"framework.py": ("task2_backward", FRAMEWORK)},
     "task4_optimizers": {
-        "framework.py": (
-            "task2_backward",
-            ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"],
-        ),
-        "training.py": ("task3_training", ["sgd", "minibatches", "accuracy", "train"]),
+        "framework.py": ("task2_backward", FRAMEWORK),
+        "training.py": ("task3_training", TRAINING),
+    },
+    "task5_generalization": {
+        "framework.py": ("task2_backward", FRAMEWORK),
+        "training.py": ("task3_training", TRAINING),
+        "optimizers.py": ("task4_optimizers", OPTIMIZERS),
+    },
+    "task6_digits": {
+        "framework.py": ("task2_backward", FRAMEWORK),
+        "training.py": ("task3_training", TRAINING),
+        "optimizers.py": ("task4_optimizers", OPTIMIZERS),
     },
 }
 

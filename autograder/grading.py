@@ -14,9 +14,12 @@ pass structured results (`results.py`), never printed text:
 5. run: each student's notebook in a sandbox (hidden test cells stripped: they never
    run in a student's process), then the assignment spec's trusted checks (trusted.py)
    in the worker, the grader's side of the wall;
-6. score: each graded cell's score is its trusted verdict; a verdict that could not be
-   computed scores 0 with the reason — never a score from the student's process;
-7. record the scores in the gradebook and the graded notebooks in autograded/;
+6. score: each graded cell's score is its trusted verdict, rounded to the cent; a verdict
+   that could not be computed scores 0 with the reason — never a score from the student's
+   process; a written answer (a manually graded cell) waits for the instructor;
+7. record the scores and the submission time in the gradebook and the graded notebooks in
+   autograded/; read back what the instructor gave in formgrader (manual scores, extra
+   credit, comments: a regrade keeps them) and work out the late penalty;
 8. report: grades.csv, items.csv, flags.csv, text and HTML feedback (reports.py).
 
 Every student ends with a recorded result; one student's failure never stops the rest.
@@ -28,7 +31,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox, screening
+from . import sandbox, screening, specs
 from .course import (
     ROOT,
     SOURCE,
@@ -41,7 +44,7 @@ from .course import (
     temporary_release,
 )
 from .pool import Failure, Pool, default_workers
-from .results import Item, Result, Verdict
+from .results import GRADER, INSTRUCTOR, PENDING, Item, Result, Verdict, cents
 
 
 class GradingError(Exception):
@@ -60,6 +63,8 @@ class Options:
     limits: object = None
     log: object = print
     checks_timeout: float = None
+    students: tuple = None  # grade only these student folders (default: every one)
+    overrides: dict = None  # "Section.option" -> value on top of nbgrader_config.py (e.g. an nbgrader app's paths)
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Job:
     pool: object = None
     coursedir: object = None
     max_scores: dict = field(default_factory=dict)  # notebook file -> {grade_id: points}
+    manual: dict = field(default_factory=dict)  # notebook file -> {grade_id: points} of the manually graded cells
+    overrides: dict = field(default_factory=dict)  # the config overrides of this run (workspace and options)
     release: dict = field(default_factory=dict)  # notebook file -> the release notebook
     source: dict = field(default_factory=dict)  # notebook file -> the source notebook
     tables: object = None  # the spec's tables (trusted.spec_tables)
@@ -88,7 +95,7 @@ class Job:
 
 def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print,
           html_feedback=True, jobs=None, unsafe_no_sandbox=False, limits=None, reveal_hidden_tests=False,
-          timings=None, checks_timeout=None):
+          timings=None, checks_timeout=None, students=None, overrides=None):
     """Grade every student folder of `submissions`; return the list of Results.
 
     Args:
@@ -106,9 +113,13 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
         reveal_hidden_tests: show the hidden tests' source in the HTML feedback.
         timings: a dict that receives the seconds each stage took (for benchmarks).
         checks_timeout: seconds for all trusted checks of one student (default: c.Grader).
+        students: grade only these folders of `submissions` (e.g. the one formgrader's
+            Autograde button asks for); the others are left as they are.
+        overrides: {"Section.option": value} on top of nbgrader_config.py and `workspace`
+            (e.g. the gradebook and folders of the nbgrader command that called the grader).
     """
     options = Options(progress, html_feedback, jobs, unsafe_no_sandbox, reveal_hidden_tests, limits, log,
-                      checks_timeout)
+                      checks_timeout, tuple(students) if students is not None else None, overrides)
     job = Job(assignment, Path(submissions or ROOT / "submitted"), Path(out or ROOT / "reports" / assignment),
               workspace, options, timings)
     try:
@@ -142,8 +153,11 @@ def check_input(job):
     # recorded as refused by screening. Plain files at the top (a README, .DS_Store) are not students.
     job.students = sorted(entry.name for entry in os.scandir(job.submissions)
                           if entry.is_dir(follow_symlinks=False) or entry.is_symlink())
+    if job.options.students is not None:
+        job.students = [student for student in job.students if student in set(job.options.students)]
     job.out.mkdir(parents=True, exist_ok=True)
-    job.config = nbgrader_config(**_workspace_overrides(job.workspace))
+    job.overrides = {**_workspace_overrides(job.workspace), **(job.options.overrides or {})}
+    job.config = nbgrader_config(**job.overrides)
     job.limits = job.options.limits or sandbox.Limits.from_config(job.config)
     job.grader = {**GRADER_DEFAULTS, **dict(job.config.get("Grader", {}))}
     if job.options.checks_timeout is not None:
@@ -158,6 +172,7 @@ def check_input(job):
 GRADER_DEFAULTS = {
     "checks_timeout": 300.0,  # wall seconds of trusted checks per student, all checks together
     "memory_mb": 6144,  # address space of each grading worker (the grader's side of the wall)
+    "duedates": {},  # assignment -> due date ("2025-10-13 23:59:00 Europe/Berlin"), into the gradebook
 }
 
 
@@ -190,6 +205,9 @@ def register(job):
     release_tmp, release = temporary_release(job.assignment, db_url=job.coursedir.db_url)
     try:
         with _gradebook(job.coursedir.db_url) as gb:
+            duedate = dict(job.grader.get("duedates") or {}).get(job.assignment)
+            if duedate:  # c.Grader.duedates: nbgrader keeps due dates in the gradebook
+                gb.update_or_create_assignment(job.assignment, duedate=duedate)
             # A 0-point graded cell (every notebook's last cell, `self_checks`: the summary of the
             # student's self-checks that nbgrader's Validate reads) scores nothing: it is not graded.
             job.max_scores = {
@@ -198,6 +216,10 @@ def register(job):
                 for notebook in gb.find_assignment(job.assignment).notebooks
             }
         job.release = {p.name: _read(p) for p in Path(release).glob("*.ipynb")}
+        job.manual = {name: {screening.grade_id(cell): job.max_scores[name][screening.grade_id(cell)]
+                             for cell in notebook.cells if screening.is_manual_cell(cell)
+                             and screening.grade_id(cell) in job.max_scores.get(name, {})}
+                      for name, notebook in job.release.items()}
     finally:
         release_tmp.cleanup()
 
@@ -257,18 +279,18 @@ def run_all(job):
 
     job.tables = tables = spec_tables(job.assignment)
     seeds = seeds_of(job.assignment)
+    skipped = set(specs.experiments(job.assignment))
     tasks = []
     for result in job.results:
         if not result.notebooks:
             continue
-        cells = {name: [screening.without_hidden_tests(cell.source) if screening.is_test_cell(cell) else cell.source
-                        for cell in notebook.cells if cell.cell_type == "code"]
-                 for name, notebook in result.notebooks.items()}
+        cells = {name: _executed(notebook, result.student, skipped) for name, notebook in result.notebooks.items()}
         task = StudentTask(result.student, cells, budget=float(job.grader["checks_timeout"]))
         if len(result.notebooks) == 1:
             (name, notebook), = result.notebooks.items()
-            task.answers = {screening.grade_id(cell): cell.source for cell in notebook.cells
-                            if screening.grade_id(cell) and cell.metadata["nbgrader"].get("solution")}
+            task.answers = {screening.grade_id(cell): cell.source for cell in notebook.cells  # (no written answer)
+                            if screening.grade_id(cell) and cell.metadata["nbgrader"].get("solution")
+                            and cell.cell_type == "code"}
             task.points = {gid: points for gid, points in job.max_scores.get(name, {}).items() if gid in tables.all}
             task.seeds = {gid: seeds.get(gid, 0) for gid in task.points}
             task.fetch = tables.fetch
@@ -288,6 +310,26 @@ def run_all(job):
             for phase, seconds in getattr(reply, "seconds", {}).items():
                 key = f"  of which {phase} (worker-seconds)"
                 job.timings[key] = job.timings.get(key, 0.0) + seconds
+
+
+def _executed(notebook, student, skipped):
+    """The sources the sandbox runs for `notebook`'s code cells: hidden tests stripped, the spec's
+    experiments (read-only cells, restored from the source by screening) replaced by a line that
+    says so, and the student's id set for the notebook to read (Task 2 draws each student's own
+    planted bugs from it)."""
+    sources = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        if screening.grade_id(cell) in skipped:
+            sources.append(specs.EXPERIMENT_NOT_RUN)
+        elif screening.is_test_cell(cell):
+            sources.append(screening.without_hidden_tests(cell.source))
+        else:
+            sources.append(cell.source)
+    if sources:
+        sources[0] = f"__import__('os').environ['COURSE_STUDENT_ID'] = {str(student)!r}\n" + sources[0]
+    return sources
 
 
 class _WorkerState:
@@ -330,7 +372,7 @@ def _grade_in_worker(state, task):
     spent["notebooks"] = time.perf_counter() - started
     if task.answers is not None:
         verdicts.update(trusted_scores(state.assignment, task.answers, task.points, task.seeds, state.slot,
-                                       values, budget()))
+                                       values, budget(), student=task.student))
     spent["trusted checks"] = time.perf_counter() - started - spent["notebooks"]
     return StudentRun(outputs, verdicts, spent)
 
@@ -355,14 +397,16 @@ def score_all(job):
                     cell.outputs = [o for o in (clean_output(output, number) for output in produced
                                                 if isinstance(output, dict)) if o is not None]
                     cell.execution_count = number
-        multi = len(job.max_scores) > 1
         for name, cells in job.max_scores.items():
             notebook = result.notebooks.get(name)
             graded = {screening.grade_id(c): c for c in notebook.cells} if notebook is not None else {}
             for grade_id, max_points in cells.items():
-                cell_id = f"{name[:-6]}:{grade_id}" if multi else grade_id
+                cell_id = _cell_key(job.max_scores, name, grade_id)
                 if notebook is None:
                     result.items.append(Item(cell_id, 0.0, max_points, result.reason or "not graded"))
+                    continue
+                if grade_id in job.manual.get(name, {}):
+                    result.items.append(_manual_item(cell_id, graded[grade_id], job.release[name], max_points))
                     continue
                 verdict = verdicts.get(grade_id)
                 if verdict is None:
@@ -372,11 +416,20 @@ def score_all(job):
                     verdict = Verdict(0.0, max_points, grade_id, reason=why)
                     if not failure and grade_id in tables.all:
                         result.grader_failed = True
-                score = round(min(max(float(verdict.score), 0.0), max_points), 4)
+                score = cents(min(max(float(verdict.score), 0.0), max_points))
                 reason = "" if score >= max_points else " | ".join(verdict.failures)[:1000]
                 result.items.append(Item(cell_id, score, max_points, reason))
                 _show_verdict(graded[grade_id], verdict)
         _flag(job, result, tables)
+
+
+def _manual_item(cell_id, cell, release, max_points):
+    """A written answer: "no response" (0, as nbgrader does) when it is the release's text, else it
+    waits for the instructor's score (read back from the gradebook when recorded)."""
+    released = next((c for c in release.cells if screening.grade_id(c) == screening.grade_id(cell)), None)
+    if released is not None and cell.source.strip() == released.source.strip():
+        return Item(cell_id, 0.0, max_points, "no response", GRADER)
+    return Item(cell_id, 0.0, max_points, "needs manual grading", PENDING)
 
 
 def _show_verdict(cell, verdict):
@@ -405,12 +458,16 @@ def _flag(job, result, tables):
 
 # ------------------------------------------------------------------- 7. record
 def record(job):
-    """Scores into the gradebook and graded notebooks into autograded/, for students graded now.
+    """Scores and submission times into the gradebook, graded notebooks into autograded/; then what
+    the instructor gave in formgrader is read back into the results, and the late penalty worked out.
 
-    A student none of whose notebooks could be read keeps whatever the gradebook
-    already had; the reports say why nothing new was recorded.
+    A regrade never undoes the instructor's work: manual scores, extra credit and comments stay,
+    and a cell the instructor graded is not marked "needs manual grading" again. A student none
+    of whose notebooks could be read keeps whatever the gradebook already had; the reports say
+    why nothing new was recorded.
     """
     coursedir = job.coursedir
+    plugin = late_penalty_plugin(job.config)
     with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
         # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
         warnings.simplefilter("ignore", category=Warning)
@@ -419,11 +476,20 @@ def record(job):
                 continue
             try:
                 _record_one(job, gb, result)
+                read_back(gb, job.assignment, result, job.release, job.max_scores)
+                when, result.seconds_late, result.late_penalty = assign_late_penalty(gb, job.assignment,
+                                                                                     result.student, plugin)
+                result.timestamp = when or result.timestamp
             except Exception as error:  # this student's record only; the class goes on
                 gb.db.rollback()
                 result.grader_failed = True
                 result.note(f"the scores could not be recorded in the gradebook ({type(error).__name__}: "
                             f"{str(error)[:200]}); regrade this student")
+
+
+def _cell_key(max_scores, notebook, grade_id):
+    """An Item's cell_id: the grade_id, prefixed with the notebook for a multi-notebook assignment."""
+    return f"{notebook[:-6]}:{grade_id}" if len(max_scores) > 1 else grade_id
 
 
 def _record_one(job, gb, result):
@@ -436,13 +502,22 @@ def _record_one(job, gb, result):
 
     coursedir = job.coursedir
     gb.update_or_create_student(result.student)
-    gb.update_or_create_submission(job.assignment, result.student)
+    submission = gb.update_or_create_submission(
+        job.assignment, result.student, **({"timestamp": result.timestamp} if result.timestamp else {}))
+    for notebook in submission.notebooks if result.flags else ():
+        notebook.flagged = True  # formgrader's flag on the submission; only the instructor clears it
     folder = Path(coursedir.format_path(coursedir.autograded_directory, result.student, job.assignment))
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    scores = {item.cell_id: item.score for item in result.items}
-    multi = len(result.notebooks) > 1
+    # nbgrader's release_feedback reads these next to the feedback (stock autograde keeps them too)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        try:
+            data = screening.read_own_file(job.submissions / result.student / job.assignment / name, limit=4096)
+        except (OSError, screening.Refused):
+            continue
+        (folder / name).write_bytes(data)
+    items = {item.cell_id: item for item in result.items}
     for name, notebook in result.notebooks.items():
         for note in clean_notebook(notebook, job.source[name]):
             result.note(note)
@@ -452,9 +527,94 @@ def _record_one(job, gb, result):
             if not cell.metadata.get("nbgrader", {}).get("grade"):
                 continue
             grade = gb.find_grade(gid, name[:-6], job.assignment, result.student)
-            grade.auto_score = scores.get(f"{name[:-6]}:{gid}" if multi else gid, 0.0)
-            grade.needs_manual_grade = grade.manual_score is not None
+            item = items.get(_cell_key(job.max_scores, name, gid))
+            # A 0-point cell has no item: 0 of 0, nothing to grade. A written answer has no score
+            # of the grader's until the instructor gives one (nbgrader's own convention: None).
+            grade.auto_score = None if item is not None and item.pending else item.score if item else 0.0
+            grade.needs_manual_grade = bool(item is not None and item.pending and grade.manual_score is None)
+            if item is not None and screening.is_manual_cell(cell):
+                comment = gb.find_comment(gid, name[:-6], job.assignment, result.student)
+                comment.auto_comment = "No response." if item.reason == "no response" else None
     gb.db.commit()
+
+
+def read_back(gb, assignment, result, release, max_scores):
+    """Put what the instructor gave in formgrader into `result`'s items (the gradebook is the record).
+
+    A manual score replaces the grader's (and ends "needs manual grading"), extra credit is
+    added, and each comment the instructor wrote on an answer cell goes to the first graded
+    cell from that answer on (the test cell that grades it, or the written answer itself).
+    """
+    from .sanitize import one_line
+
+    submission = gb.find_submission(assignment, result.student)
+    items = {item.cell_id: item for item in result.items}
+    for notebook in submission.notebooks:
+        name = notebook.name + ".ipynb"
+        grades = {grade.name: grade for grade in notebook.grades}
+        comments = {comment.name: comment.manual_comment for comment in notebook.comments if comment.manual_comment}
+        waiting, last = [], None
+        for cell in release[name].cells if name in release else []:
+            gid = screening.grade_id(cell)
+            if gid in comments:
+                waiting.append(one_line(comments[gid]))
+            item = items.get(_cell_key(max_scores, name, gid)) if gid is not None else None
+            if item is None:
+                continue
+            _instructors_score(item, grades.get(gid))
+            if waiting:
+                item.comment, waiting = " | ".join(filter(None, [item.comment, *waiting])), []
+            last = item
+        if waiting and last is not None:
+            last.comment = " | ".join(filter(None, [last.comment, *waiting]))
+
+
+def _instructors_score(item, grade):
+    if grade is None:
+        return
+    extra = float(grade.extra_credit or 0.0)
+    if grade.manual_score is not None:
+        given = cents(float(grade.manual_score) + extra)
+        if item.graded_by != PENDING and item.reason != "no response":
+            item.reason = f"score set by the instructor (the grader gave {item.score:g}" + (
+                f": {item.reason})" if item.reason else ")")
+        else:
+            item.reason = ""
+        item.score, item.graded_by = given, INSTRUCTOR
+    elif extra:
+        item.score = cents(item.score + extra)
+        item.reason = "; ".join(filter(None, [item.reason, f"{extra:g} extra credit from the instructor"]))
+
+
+def late_penalty_plugin(config):
+    """nbgrader's late-submission plugin as nbgrader_config.py sets it (c.AssignLatePenalties.plugin_class)."""
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    assigner = AssignLatePenalties(config=config)
+    assigner.init_plugin()
+    return assigner.plugin_inst
+
+
+def assign_late_penalty(gb, assignment, student, plugin):
+    """The late penalty of one recorded submission, as nbgrader's AssignLatePenalties works it out
+    (per notebook, from its current score, never below 0 or above the score), into the gradebook.
+
+    Worked out again at every grading and export, so manual points given later count.
+    Returns (submission time, seconds late, penalty in points).
+    """
+    gb.db.commit()  # the scores just recorded are what the penalty is computed from
+    submission = gb.find_submission(assignment, student)
+    seconds_late, total = float(submission.total_seconds_late), 0.0
+    for notebook in submission.notebooks:
+        notebook.late_submission_penalty = None
+        if seconds_late > 0:
+            score = cents(notebook.score)
+            penalty = plugin.late_submission_penalty(student, score, seconds_late)
+            if penalty is not None:
+                notebook.late_submission_penalty = cents(min(max(float(penalty), 0.0), score))
+                total += notebook.late_submission_penalty
+    gb.db.commit()
+    return submission.timestamp, seconds_late, cents(total)
 
 
 # ------------------------------------------------------------------- 8. report
@@ -466,11 +626,15 @@ def report(job):
     flagged = [r for r in job.results if r.flags]
     if flagged:
         job.options.log(f"{len(flagged)} student(s) flagged for possible tampering: see {job.out / 'flags.csv'}")
+    pending = [r for r in job.results if r.pending]
+    if pending:
+        job.options.log(f"{len(pending)} student(s) have written answers that need manual grading in formgrader; "
+                        "their reports show them as 0 until then (grade again or export to update)")
     failed = [r for r in job.results if r.grader_failed]
     if failed:
         job.options.log(f"the grader failed for {len(failed)} student(s): regrade them (see grades.csv)")
     if job.options.html_feedback:
-        failed = html_feedback(job.assignment, job.results, job.out, _workspace_overrides(job.workspace),
+        failed = html_feedback(job.assignment, job.results, job.out, job.overrides,
                                job.options.reveal_hidden_tests, job.options.jobs) or {}
         for student, error in failed.items():
             job.options.log(f"no HTML feedback for {one_line(student)}: {one_line(str(error))[:300]}")

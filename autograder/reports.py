@@ -8,8 +8,8 @@ CSVs no text cell a spreadsheet would run as a formula (`spreadsheet_text`).
 The HTML feedback is rendered here, not by nbgrader's `generate_feedback`: that globs
 paths built from the student id, so an id such as `a [x]`, `*` or `?` gets no feedback
 (or another student's), and it strips trailing spaces from ids. `html_feedback` runs the
-same preprocessors (GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests unless hidden
-tests are revealed) and the same HTMLExporter set-up (nbgrader's `feedback` template) on
+same preprocessors (nbgrader_config.py's GenerateFeedback.preprocessors; ClearHiddenTests
+unless hidden tests are revealed) and the same HTMLExporter set-up (nbgrader's `feedback` template) on
 each graded notebook, opened by its exact path, and writes where generate_feedback would
 (`feedback/<student>/<assignment>/`, files 644), then copies the HTML next to the text
 feedback. The notebook is cleaned again before rendering (sanitize.clean_notebook), so the
@@ -52,26 +52,46 @@ def student_text(student):
 
 
 def _number(value):
-    return f"{value:g}"
+    """A score as the CSVs write it: to the cent, without trailing zeros (15.33, 6, 0.5)."""
+    from .results import cents
+
+    return f"{cents(value):.2f}".rstrip("0").rstrip(".")
+
+
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at",
+                  "needs_manual_grading", "reason"]
+ITEMS_COLUMNS = ["student_id", "assignment", "cell_id", "score", "max_score", "graded_by", "reason", "comment"]
+
+
+def submitted_at(result):
+    """When the student submitted (UTC, from timestamp.txt), as the reports write it; "" when unknown."""
+    return result.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if result.timestamp else ""
 
 
 def write_reports(assignment, results, out):
-    """grades.csv (one row per student), items.csv (one per student and graded cell), flags.csv, feedback."""
+    """grades.csv (one row per student), items.csv (one per student and graded cell), flags.csv, feedback.
+
+    grades.csv's `score` is the grade (`raw_score`, the points of all cells, less `late_penalty`);
+    `needs_manual_grading` names the written answers still waiting for the instructor (counted as
+    0 until graded). items.csv says who gave each score (`graded_by`: grader, instructor or
+    pending) and holds the instructor's `comment` from formgrader.
+    """
     out = Path(out)
     text = spreadsheet_text
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "assignment", "score", "max_score", "reason"])
+        writer.writerow(GRADES_COLUMNS)
         for r in results:
-            writer.writerow([student_text(r.student), text(assignment), _number(r.score), _number(r.max_score),
+            writer.writerow([student_text(r.student), text(assignment), _number(r.final_score), _number(r.max_score),
+                             _number(r.score), _number(r.late_penalty), submitted_at(r), text(" ".join(r.pending)),
                              text(r.reason)])
     with open(out / "items.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "assignment", "cell_id", "score", "max_score", "reason"])
+        writer.writerow(ITEMS_COLUMNS)
         for r in results:
             for item in r.items:
                 writer.writerow([student_text(r.student), text(assignment), text(item.cell_id), _number(item.score),
-                                 _number(item.max_score), text(item.reason)])
+                                 _number(item.max_score), item.graded_by, text(item.reason), text(item.comment)])
     with open(out / "flags.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "assignment", "cell_id", "evidence"])
@@ -86,16 +106,41 @@ def write_reports(assignment, results, out):
         (folder / f"{assignment}.txt").write_text(feedback_text(assignment, r), encoding="utf-8")
 
 
+def duration(seconds):
+    """`93780` -> "1 day 2 h 3 min": how late a submission was, as a person says it."""
+    minutes = int(-(-float(seconds) // 60))  # a started minute counts
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} day" + ("s" if days > 1 else "")] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes or not parts else []
+    return " ".join(parts)
+
+
 def feedback_text(assignment, result):
-    """A plain-text feedback summary for one student: the total, any note, each cell's score and reason."""
-    lines = [f"{one_line(assignment)}: {result.score:g} / {result.max_score:g} points"]
+    """A plain-text feedback summary for one student: the grade, when it was submitted and any late
+    penalty, any note, then each cell's score, reason and the instructor's comment."""
+    lines = [f"{one_line(assignment)}: {result.final_score:g} / {result.max_score:g} points"]
+    if result.timestamp:
+        when = f"Submitted {submitted_at(result)}"
+        if result.seconds_late > 0:
+            when += f", {duration(result.seconds_late)} after the due date"
+            if result.late_penalty:
+                when += f": late penalty {result.late_penalty:g} points ({result.score:g} before it)"
+        lines.append(when)
     if result.reason:
         lines.append(f"Note: {one_line(result.reason)}")
+    if result.pending:
+        lines.append(f"Waiting for your instructor's grade: {one_line(', '.join(result.pending))} "
+                     "(not counted yet)")
     for item in result.items:
-        line = f"  {one_line(item.cell_id):<24} {item.score:g} / {item.max_score:g}"
+        score = "?" if item.pending else f"{item.score:g}"
+        line = f"  {one_line(item.cell_id):<24} {score} / {item.max_score:g}"
         if item.reason:
             line += f"  - {one_line(item.reason)}"
         lines.append(line)
+        if item.comment:
+            lines.append(f"  {'':<24} Comment: {one_line(item.comment)}")
     return "\n".join(lines) + "\n"
 
 
@@ -119,8 +164,9 @@ def format_table(assignment, results):
         cells = []
         for column, name in zip(columns, short, strict=True):
             item = scores.get(column)
-            cells.append(f"{(f'{item.score:.4g}' if item else '-'):>{max(len(name), 5)}}")
-        lines.append(f"{student:<{width}} " + " ".join(cells) + f"   {r.score:.4g}/{r.max_score:g}")
+            shown = "?" if item and item.pending else f"{item.score:g}" if item else "-"
+            cells.append(f"{shown:>{max(len(name), 5)}}")
+        lines.append(f"{student:<{width}} " + " ".join(cells) + f"   {r.final_score:g}/{r.max_score:g}")
         if r.reason:
             lines.append(f"{'':<{width}}   ! {one_line(r.reason)}")
     return "\n".join(lines)
@@ -166,6 +212,19 @@ def _feedback_for(arguments):
     return failures
 
 
+CLEAR_HIDDEN_TESTS = "nbgrader.preprocessors.ClearHiddenTests"
+
+
+def feedback_preprocessors(reveal_hidden_tests=False):
+    """nbgrader_config.py's GenerateFeedback.preprocessors (what formgrader's buttons run): hidden tests
+    cleared first, whatever the list says, unless they are revealed (after the deadline)."""
+    from .course import nbgrader_config
+
+    listed = [str(p) for p in nbgrader_config().GenerateFeedback.get("preprocessors", [])
+              if str(p) != CLEAR_HIDDEN_TESTS]
+    return listed if reveal_hidden_tests else [CLEAR_HIDDEN_TESTS, *listed]
+
+
 class _FeedbackRenderer:
     """What nbgrader's GenerateFeedback does for one student, without globbing any path."""
 
@@ -177,10 +236,8 @@ class _FeedbackRenderer:
 
         from .course import SOURCE, nbgrader_api
 
-        preprocessors = ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-        if not reveal_hidden_tests:
-            preprocessors.append("nbgrader.preprocessors.ClearHiddenTests")
-        api = nbgrader_api(**overrides, **{"GenerateFeedback.preprocessors": preprocessors})
+        api = nbgrader_api(**overrides, **{"GenerateFeedback.preprocessors": feedback_preprocessors(
+            reveal_hidden_tests)})
         config = Config()
         config.HTMLExporter.template_name = "feedback"  # as NbGraderAPI.generate_feedback
         self.app = GenerateFeedback(coursedir=api.coursedir, parent=api)

@@ -67,7 +67,7 @@ def read_own_file(path, limit=MAX_NOTEBOOK_BYTES):
         if info.st_nlink > 1:
             raise Refused("is a hard link to another file, not a file of your own; it was not graded")
         if info.st_size > limit:
-            raise Refused(f"is larger than {limit // 2**20} MB; it was not graded")
+            raise Refused(f"is larger than {_size(limit)}; it was not graded")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, 1 << 20)
@@ -76,10 +76,14 @@ def read_own_file(path, limit=MAX_NOTEBOOK_BYTES):
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
-            raise Refused(f"is larger than {limit // 2**20} MB; it was not graded")
+            raise Refused(f"is larger than {_size(limit)}; it was not graded")
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _size(limit):
+    return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit} bytes"
 
 
 def _names(folder):
@@ -134,6 +138,9 @@ def screen(student, assignment, submissions, release, source):
             found = _names(student_folder)
             result.note(f"no folder {assignment}/ in the submission (found: {', '.join(found) or 'nothing'})")
         return result
+    result.timestamp, why = read_timestamp(folder)
+    if why:
+        result.note(why)
     for name in sorted(source):
         path = folder / name
         if _lstat(path) is None:
@@ -174,20 +181,51 @@ def screen(student, assignment, submissions, release, source):
     return result
 
 
+MAX_TIMESTAMP_BYTES = 256
+
+
+def read_timestamp(folder):
+    """(when the submission was made, or None; a note when `timestamp.txt` could not be used).
+
+    nbgrader's `collect` and `zip_collect` write the submission time into `timestamp.txt`
+    next to the notebook ("2025-03-01 23:58:12.123 UTC", any zone nbgrader's `parse_utc`
+    reads; a time without a zone is UTC). It is read here as nbgrader reads it, but only
+    from a small regular file of the student's own; the time comes back as naive UTC, as
+    the gradebook stores it.
+    """
+    from nbgrader.utils import parse_utc
+
+    path = Path(folder) / "timestamp.txt"
+    if _lstat(path) is None:
+        return None, None
+    try:
+        text = read_own_file(path, limit=MAX_TIMESTAMP_BYTES).decode("utf-8").strip()
+    except Refused as refusal:
+        return None, f"timestamp.txt {str(refusal).split(';')[0]}: the submission time was not read"
+    except (OSError, UnicodeDecodeError):
+        return None, "timestamp.txt could not be read: the submission time is unknown"
+    try:
+        return (parse_utc(text), None) if text else (None, "timestamp.txt is empty: the submission time is unknown")
+    except Exception:  # dateutil raises several types for text that is no time
+        return None, f"timestamp.txt holds no time ({text[:40]!r}): the submission time is unknown"
+
+
 def renamed_copy(name, names):
     """The notebook a browser download, Jupyter or an LMS renamed from `name`, or None.
 
     `task2_backward (1).ipynb` (a second download), `task2_backward-Copy1.ipynb` (Jupyter's
-    Duplicate), `task2_backward-2.ipynb` (Canvas's resubmission suffix): the one with the
-    highest number, when there are several.
+    Duplicate), `task2_backward-2.ipynb` (Canvas's resubmission suffix), `task2_backward copy.ipynb`
+    (macOS), their combinations (`task2_backward (1)-1.ipynb`) and a change of case only: the one
+    with the highest numbers, when there are several.
     """
     stem = re.escape(name[: -len(".ipynb")])
-    pattern = re.compile(rf"{stem}(?: ?\((\d+)\)|-Copy(\d+)|-(\d+))\.ipynb", re.IGNORECASE)
+    suffix = r"(?: ?\(\d+\)|-Copy\d+|-\d+| copy(?: \d+)?)"
+    pattern = re.compile(rf"{stem}((?:{suffix})*)\.ipynb", re.IGNORECASE)
     found = []
     for other in names:
         match = pattern.fullmatch(other)
-        if match:
-            found.append((int(next(g for g in match.groups() if g is not None)), other))
+        if match and other != name:
+            found.append(([int(n) for n in re.findall(r"\d+", match.group(1))], other))
     return max(found)[1] if found else None
 
 
@@ -276,7 +314,8 @@ def restore(notebook, source):
     """Make every graded and read-only cell what the instructor wrote; clear all outputs.
 
     Hidden tests, points, cell types and read-only code always come from the source
-    notebook, whatever the submission says; answer cells keep the student's code.
+    notebook, whatever the submission says; answer cells (graded written answers too)
+    keep the student's work.
     """
     notes = []
     reference = {grade_id(cell): cell for cell in source.cells if grade_id(cell) is not None}
@@ -290,8 +329,8 @@ def restore(notebook, source):
         if cell.cell_type != original.cell_type:
             changed.append(grade_id(cell))
             cell.cell_type = original.cell_type
-        if meta.get("grade") or meta.get("locked"):
-            cell.source = original.source
+        if (meta.get("grade") or meta.get("locked")) and not meta.get("solution"):
+            cell.source = original.source  # (a graded answer cell, e.g. a written answer, keeps the student's)
         cell.metadata["nbgrader"] = json.loads(json.dumps(meta))
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -325,3 +364,10 @@ def without_hidden_tests(text):
 def is_test_cell(cell):
     meta = _nbgrader(cell)
     return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_manual_cell(cell):
+    """A graded answer cell (nbgrader's "manually graded answer", e.g. a written answer): the
+    instructor scores it in formgrader; no trusted check does."""
+    meta = _nbgrader(cell)
+    return bool(meta.get("grade")) and bool(meta.get("solution")) and bool(meta.get("points"))

@@ -554,7 +554,7 @@ class _RemoteMethod:
         return decode(reply.get("value"), what=f"{owner._name}.{self.name}")
 
 
-def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget=None):
+def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget=None, student=None):
     """Run every trusted check of one student; {test cell: Verdict}.
 
     Args:
@@ -564,6 +564,8 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
         slot: the sandbox.Slot whose fresh runs hold the student's answer cells.
         values: {variable: plain data} read from the student's notebook after it ran.
         budget: the Budget all of this student's checks share (None: unlimited).
+        student: the student's id as the grader knows it (their submission folder), for the checks
+            of answers drawn for each student (a check that takes a `student` argument).
     """
     import scoring
 
@@ -572,6 +574,8 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
     table = trusted_table(assignment)
     results = {}
     imports = notebook_imports(assignment)
+    if student is not None:  # as in the notebook's own run (grading.py): Task 2 draws the student's networks
+        imports = f"__import__('os').environ['COURSE_STUDENT_ID'] = {str(student)!r}\n" + imports
     order = list(answers)  # the answer cells in notebook order
     skip = set()  # earlier answer cells that killed or hung their process
     for test_id, (answer_id, check, class_name) in table.items():
@@ -615,7 +619,9 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
             # The notebook never got there (its time ran out after other cells hung, say):
             # the answer cell alone, after what came before it, as for the other checks.
             value = _value_of(slot, answers, answer_id, variable, imports, skip, budget)
-        results[test_id] = _run_check(test_id, points[test_id], check, value)
+        takes_student = student is not None and "student" in inspect.signature(check).parameters
+        results[test_id] = _run_check(test_id, points[test_id], check, value,
+                                      **({"student": student} if takes_student else {}))
     return results
 
 

@@ -57,7 +57,9 @@ def stock(submitted, work):
     subprocess.run([*nbgrader, "generate_assignment", ASSIGNMENT, "--force", *common], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     start = time.perf_counter()
-    subprocess.run([*nbgrader, "autograde", ASSIGNMENT, "--force", *common], cwd=ROOT, env=env,
+    # nbgrader's own executor: the course's config sends `nbgrader autograde` to its own grader instead
+    stock_executor = "--Autograde.exporter_class=nbconvert.exporters.NotebookExporter"
+    subprocess.run([*nbgrader, "autograde", ASSIGNMENT, "--force", stock_executor, *common], cwd=ROOT, env=env,
                    capture_output=True)
     seconds = time.perf_counter() - start
     with Gradebook(db) as gb:

@@ -20,7 +20,7 @@ from autograder.submissions import BANK, build_submission, read_answers, write_s
 
 ASSIGNMENT = "task2_backward"
 LIMITS = sandbox.Limits(cell_timeout=4, notebook_timeout=120, cpu_seconds=120, memory_mb=2048)
-WHOLE_NETWORK = "test_model_"
+WHOLE_NETWORK = ("test_model_", "test_find_bug")  # cells that run every class (the hunt builds the student's)
 pytestmark = pytest.mark.xdist_group("attacks")
 
 WRONG_LINEAR = read_answers(BANK / ASSIGNMENT / "bugs" / "linear_dW_summed")["linear"]
@@ -180,13 +180,18 @@ def attacked(tmp_path_factory, listener):
 
 
 def scores(result):
-    return {item.cell_id: (item.score, item.max_score) for item in result.items}
+    return {item.cell_id: (item.score, item.max_score) for item in result.items if not item.pending}
+
+
+def full_marks(result):
+    """What a fully correct submission earns before the instructor grades its written answers."""
+    return result.max_score - result.pending_points
 
 
 def test_honest_reference_earns_full_marks(attacked):
     results, _ = attacked
-    assert results["honest"].score == results["honest"].max_score == 22
-    assert results["numpy_shadow"].score == 22
+    assert results["honest"].score == full_marks(results["honest"]) > 0
+    assert results["numpy_shadow"].score == full_marks(results["honest"])
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -227,7 +232,8 @@ def test_probe_sees_nothing_and_reaches_nothing(attacked, listener):
                     "network": False}, seen
     assert not (Path(sys.prefix) / "tampered").exists()
     assert listener[1] == [], "a submission reached the network"
-    assert results["probe"].score == 22 and results["honest"].score == 22  # the gradebook was not touched
+    # the gradebook was not touched
+    assert results["probe"].score == results["honest"].score == full_marks(results["honest"])
 
 
 def test_hidden_tests_never_reach_a_students_process(attacked):

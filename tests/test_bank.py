@@ -78,6 +78,13 @@ def part_of(assignment):
     return {name: i % PARTS for i, name in enumerate(bank_students(assignment))}
 
 
+def manually_graded(assignment):
+    """The grade_ids of the source notebook's written answers (markdown answer cells with points)."""
+    notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
+    return {gid for gid, cell in course.answer_cells(notebook).items()
+            if cell.cell_type == "markdown" and cell.metadata["nbgrader"].get("grade")}
+
+
 @pytest.fixture(scope="session")
 def graded_bank(tmp_path_factory):
     """A function that grades one batch of a bank once per test session, then remembers."""
@@ -129,7 +136,8 @@ def test_bank_variant(graded_bank, assignment, student):
     # Every bank answer is honest: its code shows no sign of tampering, and every check ran.
     assert not flags, f"{student}: honest code flagged as tampering (cell, evidence): {flags}"
     assert "the grader failed" not in reason and "could not run" not in str(cells), (reason, cells)
-    lost = {c: s for c, s in cells.items() if s[0] < s[1]}
+    manual = manually_graded(assignment)  # written answers: the instructor grades them, not the bank
+    lost = {c: s for c, s in cells.items() if s[0] < s[1] and c not in manual}
     if student == "untouched":
         earned = {c: s for c, s in cells.items() if s[0] > 0}
         assert not earned, f"the untouched release earned points: {earned}"
@@ -155,7 +163,9 @@ def test_bank_is_broad():
     """Every answer cell has several correct variants and several bugs."""
     for assignment in ASSIGNMENTS:
         notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
-        for gid in course.answer_cells(notebook):
+        for gid, cell in course.answer_cells(notebook).items():
+            if cell.cell_type != "code":  # a written answer, graded by hand
+                continue
             n_correct = sum(gid in read_answers(v) for v in variants(assignment, "correct"))
             n_bugs = sum(gid in read_answers(v) for v in variants(assignment, "bugs"))
             assert n_correct >= 1 and n_bugs >= 1, f"{assignment}/{gid}: {n_correct} correct, {n_bugs} bugs"

@@ -62,7 +62,9 @@ def test_every_student_has_a_recorded_result(graded):
                             "not_a_notebook", "deleted_test_cell", "duplicated_cell"}
     rows = {row["student_id"]: row for row in read_csv(out / "grades.csv")}
     assert set(rows) == set(results)
-    assert float(rows["good"]["score"]) == float(rows["good"]["max_score"]) > 0
+    good = results["good"]  # full marks, but for the written answers that wait for the instructor
+    assert float(rows["good"]["score"]) == good.max_score - good.pending_points > 0
+    assert rows["good"]["needs_manual_grading"] == " ".join(good.pending)
     # A deleted test cell is put back at autograde and graded, not left for manual grading.
     assert rows["deleted_test_cell"]["score"] == rows["good"]["score"]
     assert "test_linear" in rows["deleted_test_cell"]["reason"]
@@ -87,7 +89,8 @@ def test_items_csv_has_a_row_per_student_and_graded_cell(graded):
     assert {"test_linear", "test_sigmoid", "test_tanh", "test_relu", "test_mse_loss", "test_bce_loss",
             "test_model"} <= cells
     assert len(rows) == len(results) * len(cells)
-    assert list(rows[0]) == ["student_id", "assignment", "cell_id", "score", "max_score", "reason"]
+    assert list(rows[0]) == ["student_id", "assignment", "cell_id", "score", "max_score", "graded_by", "reason",
+                             "comment"]
 
 
 def test_feedback_is_written_for_every_student(graded):
@@ -129,7 +132,8 @@ def test_regrading_keeps_what_the_gradebook_already_has(graded, class_folder):
     assert results[0].score == 0 and "not" in results[0].reason
     with Gradebook(f"sqlite:///{class_folder / 'workspace' / 'gradebook.db'}") as gb:
         submission = gb.find_submission(ASSIGNMENT, "good")
-        assert submission.score == submission.max_score > 0
+        first = graded[0]["good"]
+        assert submission.score == first.score == first.max_score - first.pending_points > 0
 
 
 def test_unknown_assignment_and_missing_folder_are_clear_errors(tmp_path):

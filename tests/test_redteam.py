@@ -142,7 +142,7 @@ def contained(ctx):
         return []
     spared = set(ctx.attack.targets) | set(ctx.attack.spill)
     lost = {i.cell_id: f"{i.score:g}/{i.max_score:g} ({i.reason[:120]})" for i in ctx.result.items
-            if i.cell_id not in spared and i.score < i.max_score - EPS}
+            if i.cell_id not in spared and not i.pending and i.score < i.max_score - EPS}
     return [f"it cost points outside its own class: {lost}"] if lost else []
 
 
@@ -170,9 +170,9 @@ def no_harm(ctx, graded):
     if result is None:
         return [f"the honest student {victim.name} graded after it has no result"]
     problems = []
-    if result.score < result.max_score - EPS:
+    if result.score < result.max_score - result.pending_points - EPS:
         lost = {i.cell_id: f"{i.score:g}/{i.max_score:g} ({i.reason[:100]})" for i in result.items
-                if i.score < i.max_score - EPS}
+                if not i.pending and i.score < i.max_score - EPS}
         problems.append(f"the honest student graded after it lost points: {result.score:g}/{result.max_score:g} {lost}")
     if getattr(result, "grader_failed", False):
         problems.append(f"the grader failed on the honest student graded after it: {result.reason[:200]}")
@@ -214,10 +214,10 @@ def no_leak(ctx):
 
 # ----------------------------------------------------------------------- the cases
 # Known limits, documented in docs/SECURITY.md ("Known limits"): strict, so that a fix shows up here.
-KNOWN_LIMITS = {
-    "c9-planted_key_by_introspection": "the mystery networks run in the student's process, so their code can be "
-                                       "read there (a student who does so skips the exercise, 2 points)",
-}
+# Known limits, each a strict xfail so that a fix shows up: none today. (The old planted-bug
+# introspection attack, c9-planted_key_by_introspection, answered the hunt's previous form and now
+# gains nothing; an introspection attack on the per-student draw is docs/SECURITY.md's known limit.)
+KNOWN_LIMITS = {}
 
 
 def _cases():
@@ -254,7 +254,7 @@ def test_first_reference_of_each_batch_keeps_full_marks(graded):
         result = g.result(first.name)
         if result is None:
             problems.append(f"{name}/{first.name}: no result ({(g.error or '').strip()[-300:]})")
-        elif result.score < result.max_score - EPS:
-            problems.append(f"{name}/{first.name}: {result.score:g}/{result.max_score:g} "
-                            f"{[(i.cell_id, i.reason[:80]) for i in result.items if i.score < i.max_score]}")
+        elif result.score < result.max_score - result.pending_points - EPS:
+            lost = [(i.cell_id, i.reason[:80]) for i in result.items if not i.pending and i.score < i.max_score]
+            problems.append(f"{name}/{first.name}: {result.score:g}/{result.max_score:g} {lost}")
     assert not problems, "\n".join(problems)

@@ -56,11 +56,13 @@ def test_csvs_have_escaped_text_and_plain_numbers(tmp_path):
     results = hostile_results()
     write_reports(ASSIGNMENT, results, tmp_path)
     grades, items, flags = (read_csv(tmp_path / name) for name in ("grades.csv", "items.csv", "flags.csv"))
-    assert grades[0] == ["student_id", "assignment", "score", "max_score", "reason"]
-    assert items[0] == ["student_id", "assignment", "cell_id", "score", "max_score", "reason"]
+    assert grades[0] == reports.GRADES_COLUMNS == ["student_id", "assignment", "score", "max_score", "raw_score",
+                                                   "late_penalty", "submitted_at", "needs_manual_grading", "reason"]
+    assert items[0] == reports.ITEMS_COLUMNS == ["student_id", "assignment", "cell_id", "score", "max_score",
+                                                 "graded_by", "reason", "comment"]
     assert flags[0] == ["student_id", "assignment", "cell_id", "evidence"]
     assert len(grades) == len(results) + 1 and len(items) == 3 * len(results) + 1 and len(flags) == len(results) + 1
-    text_columns = {"grades.csv": (0, 1, 4), "items.csv": (0, 1, 2, 5), "flags.csv": (0, 1, 2, 3)}
+    text_columns = {"grades.csv": (0, 1, 6, 7, 8), "items.csv": (0, 1, 2, 5, 6, 7), "flags.csv": (0, 1, 2, 3)}
     for name, rows in (("grades.csv", grades), ("items.csv", items), ("flags.csv", flags)):
         for row in rows[1:]:
             for index, cell in enumerate(row):
@@ -76,10 +78,10 @@ def test_csvs_have_escaped_text_and_plain_numbers(tmp_path):
     assert students[1:4] == ["'+1", "'-2", "'@SUM(A1)"] and students[7] == "'\uff1dfull"
     assert {"a [x]", "ünï code", "plain"} <= set(students)
     assert repr("new\nline") in students and students[0] == repr(HOSTILE_IDS[0])
-    assert grades[1][2:4] == ["-0.5", "6"] and float(grades[2][2]) == 3.0  # scores stay numbers
-    assert items[1][3:5] == ["-1.5", "4"] and items[1][5] == "'-2+3 wrong"
-    assert items[2][2] == "'=test_evil" and items[2][5] == "'@cmd"
-    assert grades[1][4].startswith("'=HYPERLINK") and grades[1][4].endswith("cleared forged line")
+    assert grades[1][2:6] == ["0", "6", "-0.5", "0"] and float(grades[2][2]) == 3.0  # scores stay numbers
+    assert items[1][3:5] == ["-1.5", "4"] and items[1][6] == "'-2+3 wrong"
+    assert items[2][2] == "'=test_evil" and items[2][6] == "'@cmd"
+    assert grades[1][8].startswith("'=HYPERLINK") and grades[1][8].endswith("cleared forged line")
     assert flags[1][2:] == ["test_linear", "'=notebook 4, trusted 2  0"]
 
 
@@ -91,7 +93,7 @@ def test_text_feedback_and_table_are_clean(tmp_path):
         assert text == feedback_text(ASSIGNMENT, result)
         lines = text.splitlines()
         assert not CONTROL.search(text.replace("\n", ""))
-        assert lines[0] == f"{ASSIGNMENT}: {result.score:g} / {result.max_score:g} points"
+        assert lines[0] == f"{ASSIGNMENT}: {result.final_score:g} / {result.max_score:g} points"
         assert lines[1].startswith("Note: =HYPERLINK") and lines[1].endswith("cleared forged line")
         assert len(lines) == 2 + len(result.items)  # a reason cannot forge lines
         assert re.fullmatch(r"  test_linear +(-1\.5|2) / 4  - -2\+3 wrong", lines[2])
@@ -102,9 +104,44 @@ def test_text_feedback_and_table_are_clean(tmp_path):
     assert repr("new\nline") in table and "\x1b" not in table
 
 
+def test_scores_are_exact_to_the_cent(tmp_path):
+    """One rounding, to the cent, for items and totals: no 15.3334 in a report."""
+    from autograder.results import cents
+
+    assert [cents(v) for v in (1.335, 2 / 3, 15.33339, -0.0, 0.1 + 0.2, 1e-12)] == [1.34, 0.67, 15.33, 0.0, 0.3, 0.0]
+    result = Result("s", [Item("a", cents(4 * 2 / 3), 4), Item("b", cents(4 * 2 / 3), 4), Item("c", 10, 10)])
+    assert result.score == 15.34 and result.final_score == 15.34
+    write_reports(ASSIGNMENT, [result], tmp_path)
+    assert read_csv(tmp_path / "grades.csv")[1][2:5] == ["15.34", "18", "15.34"]
+    assert reports._number(15.3334) == "15.33" and reports._number(123456.785) == "123456.79"
+
+
+def test_feedback_shows_the_time_the_penalty_manual_scores_and_comments(tmp_path):
+    import datetime
+
+    result = Result("late", [Item("test_linear", 3.33, 4, "score set by the instructor (the grader gave 2.67)",
+                                  "instructor", "Nicely\nvectorised."),
+                             Item("explain", 0.0, 2, "needs manual grading", "pending")],
+                    timestamp=datetime.datetime(2025, 3, 2, 20, 0), seconds_late=32 * 3600 + 1, late_penalty=0.67)
+    lines = feedback_text(ASSIGNMENT, result).splitlines()
+    assert lines[:3] == [f"{ASSIGNMENT}: 2.66 / 6 points",
+                         "Submitted 2025-03-02 20:00:00 UTC, 1 day 8 h 1 min after the due date: late penalty "
+                         "0.67 points (3.33 before it)",
+                         "Waiting for your instructor's grade: explain (not counted yet)"]
+    assert re.fullmatch(r"  test_linear +3\.33 / 4  - score set by the instructor \(the grader gave 2\.67\)", lines[3])
+    assert re.fullmatch(r" +Comment: Nicely vectorised\.", lines[4])
+    assert re.fullmatch(r"  explain +\? / 2  - needs manual grading", lines[5])
+    write_reports(ASSIGNMENT, [result], tmp_path)
+    row = read_csv(tmp_path / "grades.csv")[1]
+    assert row[2:8] == ["2.66", "6", "3.33", "0.67", "2025-03-02 20:00:00 UTC", "explain"]
+    assert read_csv(tmp_path / "items.csv")[1][5:] == ["instructor", "score set by the instructor (the grader gave "
+                                                       "2.67)", "Nicely vectorised."]
+    assert reports.duration(59) == "1 min" and reports.duration(86400) == "1 day" and reports.duration(0) == "0 min"
+
+
 def test_reports_of_no_students(tmp_path):
     write_reports(ASSIGNMENT, [], tmp_path)
-    assert read_csv(tmp_path / "grades.csv") == [["student_id", "assignment", "score", "max_score", "reason"]]
+    assert read_csv(tmp_path / "grades.csv") == [reports.GRADES_COLUMNS]
     assert format_table(ASSIGNMENT, []) == f"{ASSIGNMENT}: no students."
     assert html_feedback(ASSIGNMENT, [Result("nobody")], tmp_path, {}, False) == {}
 
@@ -166,11 +203,16 @@ def test_html_feedback_for_any_student_id(graded_class):
     results.append(Result("not_graded"))  # no notebooks: no HTML feedback wanted
     assert html_feedback(ASSIGNMENT, results, tmp / "out", overrides, reveal_hidden_tests=False, jobs=2) == {}
     hidden = hidden_test_lines()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(overrides["CourseDirectory.db_url"]) as gb:  # every copy has normal's scores
+        normal = gb.find_submission(ASSIGNMENT, "normal")
+        graded_score = f"{round(normal.score, 2)} / {round(normal.max_score, 2)}"
     for student in HIDDEN_IDS:
         written = sorted((tmp / "out" / "feedback" / student).glob("*.html"))
         assert [p.name for p in written] == [f"{ASSIGNMENT}.html"], student
         page = written[0].read_text(encoding="utf-8")
-        assert "(Score: 22.0 / 22.0)" in page, student
+        assert f"(Score: {graded_score})" in page, student
         assert not [line for line in hidden if line in shown_text(page)], f"{student}: hidden tests shown"
         course_copy = tmp / "w" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert course_copy.read_text(encoding="utf-8") == page  # where nbgrader's release_feedback looks
@@ -184,8 +226,8 @@ def test_html_feedback_is_nbgraders_own(graded_class, tmp_path):
 
     tmp, overrides = graded_class
     html_feedback(ASSIGNMENT, [Result("normal", notebooks={"x": None})], tmp / "out", overrides, False)
-    preprocessors = ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-                     "nbgrader.preprocessors.ClearHiddenTests"]
+    preprocessors = reports.feedback_preprocessors()  # nbgrader_config.py's, formgrader's
+    assert preprocessors[0] == "nbgrader.preprocessors.ClearHiddenTests"
     api = nbgrader_api(**{**overrides, "CourseDirectory.feedback_directory": str(tmp_path)},
                        **{"GenerateFeedback.preprocessors": preprocessors})
     assert api.generate_feedback(ASSIGNMENT, "normal", force=True)["success"]

@@ -29,10 +29,15 @@ ASSIGNMENTS = course.assignments()
 TASK2 = "task2_backward"
 
 
-def graded_cells(assignment):
+def graded_cells(assignment, manual=False):
+    """{grade_id: cell} of the cells with points that a trusted check scores (or, `manual`, the ones the
+    instructor grades in formgrader: graded answer cells such as written answers, screening.is_manual_cell)."""
+    from autograder.screening import is_manual_cell
+
     notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("points")}
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("points")
+            and is_manual_cell(cell) == manual}
 
 
 def quietly(function, *args, **kwargs):
@@ -52,6 +57,8 @@ def test_spec_imports_and_covers_every_graded_cell(assignment):
     tables = [set(trusted), set(values), set(namespace)]
     assert not (tables[0] & tables[1] or tables[0] & tables[2] or tables[1] & tables[2]), "a cell graded twice"
     assert set().union(*tables) == set(graded_cells(assignment)), "the spec does not grade exactly the graded cells"
+    # A manually graded cell (a written answer) is scored by the instructor in formgrader, never by a check.
+    assert not set().union(*tables) & set(graded_cells(assignment, manual=True)), "a check scores a manual cell"
     notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
     answers = course.answer_cells(notebook)
     for test_id, (answer_ids, check, _names) in trusted.items():
@@ -106,37 +113,93 @@ def test_no_spec_material_is_shipped(assignment):
             assert "specs" not in str(link.resolve().relative_to(course.ROOT)), f"{link} links grader-only code"
 
 
-def test_the_planted_bug_answer_is_nowhere_in_what_students_get():
-    answers = specs.load(TASK2).planted_answers()
-    assert set(answers) == {"A", "B"}
-    for label, text in shipped_texts(TASK2).items():
-        for key, answer in answers.items():
-            layer, attribute = answer.split(".")
-            assert answer not in text, f"{label} gives away network {key}'s answer {answer}"
-            assert not re.search(rf"{layer}\W+d?{attribute}\b", text), f"{label} names {answer}"
+STUDENTS = ["", "ada", "ben", "cy"] + [f"student{i:03d}" for i in range(40)]
 
 
-def test_the_source_solution_is_the_computed_answer():
+def test_no_answer_of_any_students_hunt_is_in_what_students_get():
+    """No shipped text holds a draw's answers: no answer table, and no example report that is the real
+    report of some student's mystery network (the lesson's examples use other layer names)."""
+    import task2_checks
+    from utils import _diagnose
+
+    spec = specs.load(TASK2)
+    C = common.reference_classes()
+    texts = shipped_texts(TASK2)
+    for student in STUDENTS[:12]:
+        networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"],
+                                                 student=student)
+        for key, (piece, factor) in spec.planted_answers(student).items():
+            line = next(f.message.splitlines()[0] for f in _diagnose(*networks[key]).findings if f.name == piece)
+            for label, text in texts.items():
+                assert line not in text, f"{label} shows the report of {student!r}'s network {key}"
+                assert not re.search(rf"{re.escape(piece)}\W+{re.escape(factor)}\b", text), (label, student, key)
+
+
+def test_the_source_solution_and_the_bank_find_every_students_answer():
+    """The reference solution (and the bank's correct hunter) work the answer out for any student's networks."""
+    import task2_checks
+
     notebook = nbformat.read(course.notebook_path(TASK2), as_version=4)
-    namespace = {}
-    exec(course.solution_source(course.answer_cells(notebook)["find_bug"].source), namespace)
-    assert namespace["suspects"] == specs.load(TASK2).planted_answers()
-    bank = {}
-    exec(read_answers(BANK / TASK2 / "correct" / "find_bug_item_by_item")["find_bug"], bank)
-    assert {k: v.strip() for k, v in bank["suspects"].items()} == namespace["suspects"]
+    cells = course.answer_cells(notebook)
+    spec = specs.load(TASK2)
+    C = common.reference_classes()
+    hunters = {"source": course.solution_source(cells["find_bug"].source),
+               "bank": read_answers(BANK / TASK2 / "correct" / "find_bug_read_from_report")["find_bug"]}
+    for student in STUDENTS[:6]:
+        networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"],
+                                                 student=student)
+        for label, source in hunters.items():
+            namespace = {"networks": networks, "STUDENT_ID": student, **C}
+            exec("import numpy as np\nfrom utils import gradient_check\nfrom task2_checks import record_suspects\n",
+                 namespace)
+            exec(course.solution_source(cells["numerical_gradient"].source), namespace)
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(source, namespace)
+            found = {key: tuple(part.strip() for part in value) for key, value in namespace["suspects"].items()
+                     if key != "student"}
+            assert found == spec.planted_answers(student), (label, student)
+            assert quietly(spec.check_suspects, namespace["suspects"], points=4, student=student)[0] == 4
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_every_seed_plants_exactly_one_wrong_gradient_per_network(seed):
-    answers = specs.load(TASK2).planted_answers(seed)  # raises unless exactly one per network
-    assert answers["A"] != answers["B"]
+def test_every_students_networks_plant_one_bug_each_and_gradient_check_names_it():
+    """For every draw: exactly one wrong piece per network (planted_answers raises otherwise), and
+    gradient_check names that piece and nothing else (no correct parameter looks wrong)."""
+    import task2_checks
+    from utils import _diagnose
+
+    spec = specs.load(TASK2)
+    C = common.reference_classes()
+    kinds = set()
+    for student in STUDENTS:
+        answers = spec.planted_answers(student)
+        networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"],
+                                                 student=student)
+        for key, (piece, factor) in answers.items():
+            diagnosis = _diagnose(*networks[key])
+            assert diagnosis.suspects() == [piece], (student, key, diagnosis.text())
+            kinds.add(("returned" if "." not in piece else piece[-1], factor))
+    assert {kind for kind, _ in kinds} == {"W", "b", "returned"} and {f for _, f in kinds} == set(task2_checks.FACTORS)
+
+
+def test_a_classmates_answers_score_nothing():
+    spec = specs.load(TASK2)
+    mine, theirs = spec.planted_answers("ada"), spec.planted_answers("ben")
+    assert quietly(spec.check_suspects, {"student": "ada", **mine}, points=4, student="ada")[0] == 4
+    copied = [quietly(spec.check_suspects, {"student": me, **spec.planted_answers(other)}, points=4, student=me)[0]
+              for me, other in zip(STUDENTS[4:], STUDENTS[5:])]
+    assert sum(copied) <= 0.02 * 4 * len(copied), copied  # a draw may coincide, rarely
+    score, report = quietly(spec.check_suspects, {"student": "ben", **theirs}, points=4, student="ada")
+    assert score == 0 and "these answers are for the networks of student id 'ben'" in report
+    # Without the grader's id, the recorded one decides (the grader then cannot see a copied id).
+    assert quietly(spec.check_suspects, {"student": "ben", **theirs}, points=4)[0] == 4
 
 
 def test_mystery_layers_are_indistinguishable():
     import task2_checks
 
     C = common.reference_classes()
-    networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"])
+    networks = task2_checks.mystery_networks(C["Linear"], C["ReLU"], C["Sigmoid"], C["BCELoss"], C["Model"],
+                                             student="ada")
     for model, loss_fn, X, Y in networks.values():
         model.backward(loss_fn.backward(model(X), Y))
         linears = [m for m in model.modules.values() if hasattr(m, "W")]
@@ -188,7 +251,7 @@ def bank_namespace(answers=None):
     reference = {gid: course.solution_source(cell.source) for gid, cell in course.answer_cells(notebook).items()}
     namespace = {"__name__": "__main__"}
     exec("import numpy as np\nfrom utils import Module, gradient_check, parameters_of\n"
-         "from dataset import dataset_circles\n", namespace)
+         "from dataset import dataset_circles\nfrom task2_checks import run_main\n", namespace)
     for gid in [*common.CLASS_CELLS, "main"]:
         with contextlib.redirect_stdout(io.StringIO()):
             exec((answers or {}).get(gid, reference[gid]), namespace)
@@ -200,9 +263,9 @@ def test_reference_answers_earn_full_marks_in_the_grader_only_checks():
     namespace = bank_namespace()
     assert quietly(spec.check_network, namespace, points=3, seed=14)[0] == 3
     assert quietly(spec.check_main, namespace, points=1)[0] == 1
-    assert quietly(spec.check_suspects, spec.planted_answers(), points=2)[0] == 2
-    assert quietly(spec.check_suspects, {"A": "Dense_1.W", "B": "Dense_1.b"}, points=2)[0] == 0
-    assert quietly(spec.check_suspects, None, points=2)[0] == 0
+    assert quietly(spec.check_suspects, {"student": "", **spec.planted_answers("")}, points=4)[0] == 4
+    assert quietly(spec.check_suspects, {"A": "Dense_1.W", "B": "Dense_1.b"}, points=4)[0] == 0
+    assert quietly(spec.check_suspects, None, points=4)[0] == 0
 
 
 @pytest.mark.parametrize("variant", sorted(p.name for p in (BANK / TASK2 / "correct").iterdir()))
@@ -291,8 +354,9 @@ def test_task3_grades_train_with_the_graders_own_minibatches():
     notebook = nbformat.read(course.notebook_path("task3_training"), as_version=4)
     answers = {gid: course.solution_source(cell.source) for gid, cell in course.answer_cells(notebook).items()}
     namespace = {"__name__": "__main__"}
-    exec("import numpy as np\nfrom framework import BCELoss, Linear, Model, ReLU, Sigmoid, Tanh\n"
-         "from utils import parameters_of\nfrom tqdm.auto import tqdm\n", namespace)
+    from autograder.trusted import notebook_imports
+
+    exec(notebook_imports("task3_training"), namespace)
     for gid in ("sgd", "minibatches", "accuracy", "train"):
         exec(answers[gid], namespace)
     exec("def minibatches(X, Y, batch_size, shuffle=True, seed=None):\n"

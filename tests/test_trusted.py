@@ -47,7 +47,9 @@ def test_an_answer_the_notebook_never_reached_is_still_checked(tmp_path):
     assert any(o.get("ename") == "NotebookTimeout" for c in notebook.cells if c.cell_type == "code"
                for o in c.outputs), "the notebook was expected to run out of time"
     scores = {item.cell_id: item.score for item in result.items}
-    assert scores["test_find_bug"] == 2.0 and scores["test_linear"] == 4.0, scores
+    # (The hunt's answer needs the given cells that draw the student's networks, so it is not checked
+    # without the notebook's run.)
+    assert scores["test_linear"] == 4.0 and scores["test_numerical_gradient"] == 2.0, scores
 
 
 def test_one_students_checks_share_one_time_budget(tmp_path):
@@ -77,10 +79,10 @@ def test_one_students_checks_share_one_time_budget(tmp_path):
                                            checks_timeout=4)}
     assert time.monotonic() - started < 120
     slow, honest = results["a_slow"], results["b_honest"]
-    assert honest.score == 22
+    assert honest.score == honest.max_score - honest.pending_points
     reasons = " ".join(item.reason for item in slow.items)
     assert "used up the grader's time" in reasons, reasons
-    assert slow.score < 22
+    assert slow.score < honest.score
 
 
 def test_what_student_code_hands_a_grader_side_stand_in_is_bounded():

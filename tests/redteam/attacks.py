@@ -344,7 +344,7 @@ def reference(name="reference", assignment=T1, listing_cell=None):
 WRONG_T1_LINEAR = bank_answer(T1, "linear_W_transposed", "linear")
 WRONG_T2_LINEAR = bank_answer(T2, "linear_dW_summed", "linear")
 T1_SPILL = ("test_model_network",)
-T2_SPILL = ("test_model_network", "test_model_main")
+T2_SPILL = ("test_model_network", "test_model_main", "test_find_bug")  # the hunt runs the student's classes
 
 
 def forged(name, reply, summary):

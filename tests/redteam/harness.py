@@ -313,7 +313,8 @@ def _harmed(batch, graded):
     for student in batch.students:
         if student.role == "reference":
             result = graded.result(student.name)
-            if result is None or result.score < result.max_score - 1e-6 or getattr(result, "grader_failed", False):
+            full = None if result is None else result.max_score - result.pending_points
+            if result is None or result.score < full - 1e-6 or getattr(result, "grader_failed", False):
                 return True
     return False
 
