@@ -4,6 +4,10 @@
     release [ASSIGNMENT ...]  regenerate release/<assignment>/ from source/ (all by default)
     grade ASSIGNMENT [--submissions DIR] [--out DIR]
                               grade a class: grades.csv, items.csv, feedback/ in DIR
+    export [ASSIGNMENT ...] --format canvas|moodle --out FILE
+                              the gradebook's grades in the CSV form Canvas or Moodle imports
+    package [ASSIGNMENT ...] [--out DIR]
+                              a zip per assignment for students: its release/, requirements, README
     test [PYTEST ARGS ...]    run the test suite
 
 Run with any Python >= 3.10: the first call creates `.venv/` from requirements.txt
@@ -33,6 +37,7 @@ def main(argv=None):
     grade.add_argument("assignment")
     grade.add_argument("--submissions", help="folder <student>/<assignment>/*.ipynb (default: submitted/)")
     grade.add_argument("--out", help="folder for grades.csv, items.csv, feedback/ (default: reports/<assignment>/)")
+    grade.add_argument("--student", action="append", help="grade only this student folder (repeatable)")
     grade.add_argument("--jobs", type=int, help="notebooks run at once (default: number of cores)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.add_argument("--no-html-feedback", action="store_true", help="text feedback only (faster)")
@@ -40,6 +45,18 @@ def main(argv=None):
                        help="show hidden tests' source in the HTML feedback (after the deadline)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="DANGEROUS: run student code unisolated, as you (only if bubblewrap cannot work)")
+    export = commands.add_parser("export", help="write the gradebook's grades for Canvas or Moodle to import")
+    export.add_argument("assignments", nargs="*", help="default: every assignment in the gradebook")
+    export.add_argument("--format", choices=("canvas", "moodle"), required=True)
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    export.add_argument("--column", action="append", default=[], metavar="ASSIGNMENT=HEADER",
+                        help="the LMS column of an assignment, e.g. task1_forward='Task 1 (12345)' (Canvas)")
+    export.add_argument("--canvas-id", choices=("login", "sis"), default="login",
+                        help="the Canvas column that holds nbgrader's student id: SIS Login ID or SIS User ID")
+    package = commands.add_parser("package", help="zip each release for students (notebook, helper files, "
+                                  "requirements, README)")
+    package.add_argument("assignments", nargs="*", help="default: every assignment in release/")
+    package.add_argument("--out", help="folder for <assignment>.zip (default: reports/packages/)")
     test = commands.add_parser("test", help="run the test suite (arguments go to pytest)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     # Everything after `test` goes to pytest as is (argparse would take `-q` for its own).
@@ -51,6 +68,11 @@ def main(argv=None):
         from .course import ROOT
 
         os.chdir(ROOT)
+        from .bootstrap import ensure_browser
+
+        why_not = ensure_browser()  # once, before the tests (the browser tests skip, saying why, without it)
+        if why_not:
+            print(f"browser tests will be skipped: {why_not}", file=sys.stderr)
         return pytest.main(["-n", "2", "--dist", "loadgroup", *args.pytest_args])
     if args.command == "release":
         from .course import assignments, release_all
@@ -61,6 +83,23 @@ def main(argv=None):
         return 0
     if args.command == "grade":
         return _grade(args)
+    if args.command == "package":
+        from .course import ROOT
+        from .package import build_packages, released_assignments
+
+        try:
+            paths = build_packages(args.assignments or released_assignments(),
+                                   args.out or ROOT / "reports" / "packages")
+        except (FileNotFoundError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        for path in paths:
+            print(f"wrote {path}")
+        return 0
+    if args.command == "export":
+        from .export import main as export_main
+
+        return export_main(args)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -75,7 +114,8 @@ def _grade(args):
     try:
         results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress,
                         html_feedback=not args.no_html_feedback, jobs=args.jobs,
-                        unsafe_no_sandbox=args.unsafe_no_sandbox, reveal_hidden_tests=args.reveal_hidden_tests)
+                        unsafe_no_sandbox=args.unsafe_no_sandbox, reveal_hidden_tests=args.reveal_hidden_tests,
+                        students=getattr(args, "student", None))
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

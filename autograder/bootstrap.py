@@ -48,15 +48,49 @@ def ensure_venv():
     return python
 
 
+def _may_apt_get():
+    return os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def _apt_get_install(packages, what, options=()):
+    """`apt-get install` Debian's `packages` (refreshing the package lists once if that fails); True when done."""
+    print(f"Installing {what} with apt-get ...", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    command = ["apt-get", "install", "-y", "-qq", *options, *packages]
+    if subprocess.run(command, **quiet).returncode == 0:
+        return True
+    subprocess.run(["apt-get", "update", "-qq"], **quiet)
+    return subprocess.run(command, **quiet).returncode == 0
+
+
 def ensure_sandbox_tool():
     """Install bubblewrap (the grader's sandbox) from Debian's packages when we may."""
-    if shutil.which("bwrap") or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+    if shutil.which("bwrap") or not _may_apt_get():
         return
-    print("Installing bubblewrap (the grading sandbox) with apt-get ...", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-    if subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"], **quiet).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"], **quiet)
+    _apt_get_install(["bubblewrap"], "bubblewrap (the grading sandbox)")
+
+
+# The browser of the browser tests (tests/test_browser.py): Debian's chromium and its driver.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def ensure_browser():
+    """Install Debian's chromium and chromium-driver when missing and we may (root with apt-get).
+
+    Returns None when both are there, else why not (the browser tests skip with that reason).
+    """
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return None
+    if not _may_apt_get():
+        return (f"no browser: {CHROMIUM} and {CHROMEDRIVER} are missing and only root on Debian or Ubuntu "
+                "can install them here (apt-get install chromium chromium-driver)")
+    # Without recommends (printing, notifications, ...) but with a font, so screenshots show text.
+    _apt_get_install(["chromium", "chromium-driver", "fonts-liberation"],
+                     "chromium and chromium-driver (the browser tests)", options=["--no-install-recommends"])
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return None
+    return "no browser: apt-get install chromium chromium-driver failed (no network or no such packages?)"
 
 
 def reexec_in_venv(argv):
