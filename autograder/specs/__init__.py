@@ -6,6 +6,14 @@ A spec says how the grader scores each graded cell of its assignment:
     TRUSTED_VALUES     test cell -> (notebook variable, check, answer cell): plain-data answers
     TRUSTED_NAMESPACE  test cell -> (notebook variables, check): objects the notebook made
     TRUSTED_HELPERS    test cell -> classes the check builds inside the sandbox
+    EXPERIMENTS        read-only cells the grader does not run (optional)
+
+EXPERIMENTS are the notebook's experiments (sweeps, races, plots): read-only given cells
+whose output feeds no verdict, so grading a class need not pay for them. The grader runs
+a line that says so in their place; the student saw their output in their own notebook.
+Being read-only, their source is the instructor's whatever the submission says (screening
+restores it). tests/test_experiments.py checks that each is a read-only given cell and that
+no cell the grader runs needs what they define.
 
 The checks themselves may be the student's self-checks (shipped in `checks/`) called with
 the grader's own seeds and points, or grader-only code kept here (answer keys, reference
@@ -32,3 +40,13 @@ def load(assignment):
         if error.name == f"{__name__}.{assignment}":
             return None
         raise
+
+
+EXPERIMENT_NOT_RUN = ("print('(an experiment: the grader does not run it; its output is in your own "
+                      "notebook)')")
+
+
+def experiments(assignment):
+    """The grade_ids of the cells of `assignment` the grader does not run (its spec's EXPERIMENTS)."""
+    spec = load(assignment)
+    return tuple(getattr(spec, "EXPERIMENTS", ())) if spec is not None else ()
