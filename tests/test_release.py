@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import course
@@ -113,3 +114,13 @@ def test_generated_imports_are_the_used_names_of_the_notebooks_imports():
     with pytest.raises(ValueError, match="make_mlp .defined in a given cell"):
         course._imports_used(statements, "def f():\n    return make_mlp\n", {"make_mlp"}, "origin")
     assert course._imports_used(statements, "def f():\n    return len(time.time())\n", set(), "o") == "import time"
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_every_nbgrader_cell_is_graded_an_answer_or_read_only(assignment):
+    """A cell with nbgrader metadata that is none of these is unknown to the gradebook: stock nbgrader's
+    OverwriteCells strips its metadata and then fails on it (KeyError: 'grade_id')."""
+    notebook = nbformat.read(course.notebook_path(assignment), as_version=4)
+    odd = [cell.metadata.nbgrader.get("grade_id") for cell in notebook.cells if "nbgrader" in cell.metadata
+           and not any(cell.metadata.nbgrader.get(key) for key in ("grade", "solution", "locked", "task"))]
+    assert not odd, f"cells with nbgrader metadata that grade, answer and lock nothing: {odd}"
