@@ -122,8 +122,9 @@ def main():
             seconds, stock_totals = stock(submitted, tmp / "stock")
             print(f"stock nbgrader autograde: {seconds:7.1f} s  ({len(students) / seconds:5.2f} students/s)")
             differ = {s: (stock_totals.get(s), ours_totals[s]) for s in students
-                      if abs((stock_totals.get(s) or 0.0) - ours_totals[s]) > 1e-6}
-            print(f"same total from both graders: {len(students) - len(differ)} of {len(students)}")
+                      if abs((stock_totals.get(s) or 0.0) - ours_totals[s]) > 0.005 + 1e-9}
+            # (to the cent: the course's grader rounds each cell to the cent, nbgrader to 4 decimals)
+            print(f"same total from both graders (to the cent): {len(students) - len(differ)} of {len(students)}")
             for student, (a, b) in sorted(differ.items()):
                 print(f"    {student}: stock {a}, course {b}")
             ratio = seconds / ours
