@@ -307,9 +307,10 @@ def test_instructor_cells_stay_as_written():
     before = copy.deepcopy(release)
     assert clean_notebook(release, source_notebook()) == []
     assert [c.source for c in release.cells] == [c.source for c in before.cells]
-    source = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in source_notebook().cells}
-    assert [c.metadata.get("nbgrader") for c in release.cells] == [source[c.metadata.nbgrader.grade_id]
-                                                                   for c in before.cells]
+    source = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in source_notebook().cells
+              if "nbgrader" in c.metadata}
+    assert [c.metadata.get("nbgrader") for c in release.cells] == [
+        source[c.metadata.nbgrader.grade_id] if "nbgrader" in c.metadata else None for c in before.cells]
     assert any("<details>" in c.source for c in release.cells)
 
 
