@@ -120,6 +120,11 @@ def hostile_class(tmp_path_factory):
     # Folder names the file system allows: a dot, glob characters, a formula, unicode.
     for name in (".dotted", "a [x]", "=1+1", "ünï cödé", "<img src=x onerror=alert(1)>"):
         write_submission(build_submission(ASSIGNMENT), submitted, name, ASSIGNMENT)
+    # The files nbgrader's release_feedback needs beside the feedback, as links to the instructor's
+    # solutions, and a timestamp too big to be one: neither is copied to the grader's folders.
+    extras = write_submission(build_submission(ASSIGNMENT), submitted, "linked_extras", ASSIGNMENT).parent
+    (extras / "submission_secret.txt").symlink_to(course.notebook_path(ASSIGNMENT))
+    (extras / "timestamp.txt").write_text("2026-01-01 00:00:00\n" + "x" * 10_000)
     (submitted / "README.txt").write_text("not a student")
     results = grade(ASSIGNMENT, submitted, tmp / "out", workspace=tmp / "w", progress=False, html_feedback=False)
     return {r.student: r for r in results}, tmp
@@ -134,6 +139,18 @@ def test_links_and_special_files_are_refused_with_a_reason(hostile_class):
         assert not results[student].notebooks
 
 
+def test_linked_or_oversized_extra_files_never_reach_the_graders_folders(hostile_class):
+    results, tmp = hostile_class
+    assert results["linked_extras"].items, results["linked_extras"].reason  # the notebook itself is graded
+    copied = [path for folder in (tmp / "out", tmp / "w") for path in folder.rglob("*")
+              if "linked_extras" in str(path) and path.name in ("submission_secret.txt", "timestamp.txt")]
+    assert not copied, copied
+    solution = course.BEGIN_SOLUTION
+    leaked = [path for folder in (tmp / "out", tmp / "w") for path in folder.rglob("*")
+              if path.is_file() and "linked_extras" in str(path) and solution in path.read_text(errors="ignore")]
+    assert not leaked, leaked
+
+
 def test_malformed_metadata_is_graded_from_the_source(hostile_class):
     results, _ = hostile_class
     weird = results["weird_metadata"]
@@ -145,7 +162,7 @@ def test_every_folder_gets_a_row_and_odd_names_are_graded(hostile_class):
     results, tmp = hostile_class
     rows = _rows(tmp / "out" / "grades.csv")
     expected = {"good", "to_source", "to_other", "linked_student", "hard_link", "fifo", "weird_metadata",
-                ".dotted", "a [x]", "=1+1", "ünï cödé", "<img src=x onerror=alert(1)>"}
+                ".dotted", "a [x]", "=1+1", "ünï cödé", "<img src=x onerror=alert(1)>", "linked_extras"}
     assert set(results) == expected and len(rows) == len(expected)
     for name in (".dotted", "a [x]", "=1+1", "ünï cödé", "good"):
         result = results[name]
