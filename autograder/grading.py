@@ -317,6 +317,8 @@ def _executed(notebook, student, skipped):
     experiments (read-only cells, restored from the source by screening) replaced by a line that
     says so, and the student's id set for the notebook to read (Task 2 draws each student's own
     planted bugs from it)."""
+    from .trusted import student_id_line
+
     sources = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -328,7 +330,7 @@ def _executed(notebook, student, skipped):
         else:
             sources.append(cell.source)
     if sources:
-        sources[0] = f"__import__('os').environ['COURSE_STUDENT_ID'] = {str(student)!r}\n" + sources[0]
+        sources[0] = student_id_line(student) + sources[0]
     return sources
 
 

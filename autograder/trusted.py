@@ -554,6 +554,12 @@ class _RemoteMethod:
         return decode(reply.get("value"), what=f"{owner._name}.{self.name}")
 
 
+def student_id_line(student):
+    """The line that tells a run who the student is, as their JupyterHub would (Task 2 draws their own
+    planted bugs from it): the grader's id for them, their submission folder's name."""
+    return f"__import__('os').environ['COURSE_STUDENT_ID'] = {str(student)!r}\n"
+
+
 def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget=None, student=None):
     """Run every trusted check of one student; {test cell: Verdict}.
 
@@ -575,7 +581,7 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
     results = {}
     imports = notebook_imports(assignment)
     if student is not None:  # as in the notebook's own run (grading.py): Task 2 draws the student's networks
-        imports = f"__import__('os').environ['COURSE_STUDENT_ID'] = {str(student)!r}\n" + imports
+        imports = student_id_line(student) + imports
     order = list(answers)  # the answer cells in notebook order
     skip = set()  # earlier answer cells that killed or hung their process
     for test_id, (answer_id, check, class_name) in table.items():
