@@ -93,6 +93,29 @@ def ensure_browser():
     return "no browser: apt-get install chromium chromium-driver failed (no network or no such packages?)"
 
 
+def postgres_bin():
+    """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), newest version; None if absent."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+def ensure_postgres():
+    """Install Debian's PostgreSQL server when missing and we may (the gradebook tests run a real one).
+
+    Returns None when it is there, else why not (those tests skip with that reason).
+    """
+    if postgres_bin() is not None:
+        return None
+    if not _may_apt_get():
+        return ("no PostgreSQL server: /usr/lib/postgresql/*/bin/initdb is missing and only root on Debian or "
+                "Ubuntu can install it here (apt-get install postgresql)")
+    _apt_get_install(["postgresql"], "PostgreSQL (the gradebook-server tests)", options=["--no-install-recommends"])
+    if postgres_bin() is not None:
+        return None
+    return "no PostgreSQL server: apt-get install postgresql failed (no network or no such package?)"
+
+
 def reexec_in_venv(argv):
     """Replace this process by the same command under `.venv/bin/python`."""
     python = ensure_venv()

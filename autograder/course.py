@@ -39,7 +39,7 @@ SHARED_FILES = {
 # assignment -> {file name: (earlier assignment, [answer grade_ids, in order])}.
 # A generated file may import from another one the same assignment ships (e.g. `framework`).
 FRAMEWORK = ["linear", "sigmoid", "tanh", "relu", "mse_loss", "bce_loss", "model"]
-TRAINING = ["sgd", "minibatches", "accuracy", "train"]
+TRAINING = ["sgd", "minibatches", "accuracy", "train", "split"]  # one training.py for every later task
 OPTIMIZERS = ["momentum", "rmsprop", "adam", "xavier_init", "he_init"]
 GENERATED_FILES = {
     "task3_training": {"framework.py": ("task2_backward", FRAMEWORK)},
@@ -106,6 +106,22 @@ def shipped_files(assignment):
     for name in GENERATED_FILES.get(assignment, {}):
         files[name] = str(Path("source") / assignment / name)
     return files
+
+
+def fingerprint(assignment):
+    """A hash of everything that decides how `assignment` is graded: the grader's code, the checks,
+    the source notebook, every file the sandbox gets, the pinned requirements. Two machines with
+    the same fingerprint grade alike (a Dask worker refuses a class whose fingerprint is not its own)."""
+    import hashlib
+
+    files = sorted({*(p.relative_to(ROOT) for p in (ROOT / "autograder").rglob("*.py") if "examples" not in p.parts),
+                    *(p.relative_to(ROOT) for p in (ROOT / "checks").glob("*.py")),
+                    notebook_path(assignment).relative_to(ROOT), Path("requirements.txt"),
+                    *map(Path, shipped_files(assignment).values())})
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + (ROOT / path).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def notebook_path(assignment, root=SOURCE):

@@ -92,9 +92,9 @@ class LMSFileNames(FileNameCollectorPlugin):
 
     def _roster(self):
         if not hasattr(self, "_students"):
-            from nbgrader.api import Gradebook
+            from .gradebook import open_gradebook
 
             coursedir = self.parent.coursedir
-            with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            with open_gradebook(coursedir.db_url, course_id=coursedir.course_id) as gb:
                 self._students = [(s.id, s.first_name, s.last_name, s.lms_user_id) for s in gb.students]
         return self._students

@@ -46,10 +46,10 @@ def gradebook_grades(assignments=None, overrides=None):
     from nbgrader.api import MissingEntry
 
     from .course import course_directory, nbgrader_config
-    from .grading import _gradebook
+    from .gradebook import open_gradebook
 
     config = nbgrader_config(**(overrides or {}))
-    with _gradebook(course_directory(config).db_url) as gb, warnings.catch_warnings():
+    with open_gradebook(course_directory(config).db_url) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=Warning)
         known = sorted(a.name for a in gb.assignments)  # the course's order (nbgrader's is by due date)
         unknown = [a for a in assignments or () if a not in known]
@@ -120,7 +120,8 @@ def export(assignments, fmt, out, columns=(), canvas_id="login", overrides=None,
 def main(args):
     """The `export` command (see __main__.py)."""
     try:
-        export(args.assignments, args.format, args.out, args.column, args.canvas_id)
+        export(args.assignments, args.format, args.out, args.column, args.canvas_id,
+               overrides={"CourseDirectory.db_url": args.db} if args.db else None)
     except ExportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -38,11 +38,11 @@ from .course import (
     assignments,
     course_directory,
     nbgrader_config,
-    put_environment_on_path,
     shipped_files,
     sync_assignment,
     temporary_release,
 )
+from .gradebook import open_gradebook, write
 from .pool import Failure, Pool, default_workers
 from .results import GRADER, INSTRUCTOR, PENDING, Item, Result, Verdict, cents
 
@@ -65,6 +65,7 @@ class Options:
     checks_timeout: float = None
     students: tuple = None  # grade only these student folders (default: every one)
     overrides: dict = None  # "Section.option" -> value on top of nbgrader_config.py (e.g. an nbgrader app's paths)
+    scheduler: str = None  # a Dask scheduler's address: grade each student as a task on that cluster
 
 
 @dataclass
@@ -95,7 +96,7 @@ class Job:
 
 def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print,
           html_feedback=True, jobs=None, unsafe_no_sandbox=False, limits=None, reveal_hidden_tests=False,
-          timings=None, checks_timeout=None, students=None, overrides=None):
+          timings=None, checks_timeout=None, students=None, overrides=None, scheduler=None):
     """Grade every student folder of `submissions`; return the list of Results.
 
     Args:
@@ -117,9 +118,11 @@ def grade(assignment, submissions=None, out=None, workspace=None, progress=True,
             Autograde button asks for); the others are left as they are.
         overrides: {"Section.option": value} on top of nbgrader_config.py and `workspace`
             (e.g. the gradebook and folders of the nbgrader command that called the grader).
+        scheduler: the address of a Dask scheduler (`tcp://HOST:8786`): each student is graded as
+            a task on its workers (cluster.py) instead of in local processes; `jobs` is then theirs.
     """
     options = Options(progress, html_feedback, jobs, unsafe_no_sandbox, reveal_hidden_tests, limits, log,
-                      checks_timeout, tuple(students) if students is not None else None, overrides)
+                      checks_timeout, tuple(students) if students is not None else None, overrides, scheduler)
     job = Job(assignment, Path(submissions or ROOT / "submitted"), Path(out or ROOT / "reports" / assignment),
               workspace, options, timings)
     try:
@@ -190,11 +193,22 @@ def _workspace_overrides(workspace):
 
 # -------------------------------------------------------------- 2. sandboxes
 def start_sandboxes(job):
-    """Worker processes, each warming its sandbox now, while the grader sets up the gradebook."""
+    """Worker processes, each warming its sandbox now, while the grader sets up the gradebook
+    (on a Dask cluster's workers with `scheduler`, else on this machine)."""
     sync_assignment(job.assignment)  # the files the sandbox gets (e.g. Task 3's framework.py) come first
+    memory = max(int(job.grader["memory_mb"]), job.limits.memory_mb + 1024)
+    if job.options.scheduler:
+        from .cluster import ClusterError, ClusterPool, Setup
+        from .course import fingerprint
+
+        setup = Setup(job.assignment, fingerprint(job.assignment), job.limits, job.options.unsafe_no_sandbox, memory)
+        try:
+            job.pool = ClusterPool(job.options.scheduler, setup)
+        except ClusterError as error:
+            raise GradingError(str(error)) from None
+        return
     files = [ROOT / path for path in shipped_files(job.assignment).values()]
     workers = default_workers(job.options.jobs, len(job.students))
-    memory = max(int(job.grader["memory_mb"]), job.limits.memory_mb + 1024)
     job.pool = Pool(workers, _grade_in_worker, _worker_start,
                     (job.assignment, files, job.limits, job.options.unsafe_no_sandbox), memory_mb=memory)
 
@@ -202,9 +216,14 @@ def start_sandboxes(job):
 # --------------------------------------------------------------- 3. gradebook
 def register(job):
     job.coursedir = course_directory(job.config)
+    try:
+        open_gradebook(job.coursedir.db_url).close()  # its tables exist before nbgrader's generate opens it
+    except Exception as error:  # a server that is down, a wrong URL or password: nothing was graded
+        raise GradingError(f"cannot open the gradebook {_safe_url(job.coursedir.db_url)}: "
+                           f"{type(error).__name__}: {str(error).splitlines()[0][:300]}") from None
     release_tmp, release = temporary_release(job.assignment, db_url=job.coursedir.db_url)
     try:
-        with _gradebook(job.coursedir.db_url) as gb:
+        with open_gradebook(job.coursedir.db_url) as gb:
             duedate = dict(job.grader.get("duedates") or {}).get(job.assignment)
             if duedate:  # c.Grader.duedates: nbgrader keeps due dates in the gradebook
                 gb.update_or_create_assignment(job.assignment, duedate=duedate)
@@ -224,11 +243,14 @@ def register(job):
         release_tmp.cleanup()
 
 
-def _gradebook(url):
-    from nbgrader.api import Gradebook
+def _safe_url(url):
+    """The gradebook's URL without its password (for messages)."""
+    from sqlalchemy.engine import make_url
 
-    put_environment_on_path()
-    return Gradebook(url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: say so without echoing it whole
+        return repr(str(url)[:60])
 
 
 def _read(path):
@@ -470,17 +492,17 @@ def record(job):
     """
     coursedir = job.coursedir
     plugin = late_penalty_plugin(job.config)
-    with _gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
+    with open_gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
         # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
         warnings.simplefilter("ignore", category=Warning)
         for result in job.results:
             if not result.notebooks:
                 continue
             try:
-                _record_one(job, gb, result)
+                write(gb, lambda result=result: _record_one(job, gb, result))  # other graders wait, or it retries
                 read_back(gb, job.assignment, result, job.release, job.max_scores)
-                when, result.seconds_late, result.late_penalty = assign_late_penalty(gb, job.assignment,
-                                                                                     result.student, plugin)
+                when, result.seconds_late, result.late_penalty = write(
+                    gb, lambda result=result: assign_late_penalty(gb, job.assignment, result.student, plugin))
                 result.timestamp = when or result.timestamp
             except Exception as error:  # this student's record only; the class goes on
                 gb.db.rollback()

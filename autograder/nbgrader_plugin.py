@@ -107,17 +107,17 @@ def _graded(converter, assignment, student):
 
 def _grades_of(db_url, assignment, student):
     """{(notebook, cell): (auto score, needs manual grade)} of a student's recorded submission."""
-    from nbgrader.api import Gradebook
+    from .gradebook import open_gradebook
 
-    with Gradebook(db_url) as gb:
+    with open_gradebook(db_url) as gb:
         return {(nb.name, g.name): (g.auto_score, g.needs_manual_grade)
                 for nb in gb.find_submission(assignment, student).notebooks for g in nb.grades}
 
 
 def _put_back(db_url, assignment, student, grades):
-    from nbgrader.api import Gradebook
+    from .gradebook import open_gradebook
 
-    with Gradebook(db_url) as gb:
+    with open_gradebook(db_url) as gb:
         for (notebook, cell), (auto_score, needs_manual_grade) in grades.items():
             grade = gb.find_grade(cell, notebook, assignment, student)
             grade.auto_score, grade.needs_manual_grade = auto_score, needs_manual_grade

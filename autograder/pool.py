@@ -90,10 +90,13 @@ class _Worker:
 
 class Pool:
     """`workers` processes, each set up once by `initializer(*initargs)` (its state), then running
-    `function(state, task)` for each task it is given (the function is inherited, not sent)."""
+    `function(state, task)` for each task it is given (module-level functions: inherited or, with
+    another start method, imported by name)."""
 
-    def __init__(self, workers, function, initializer=None, initargs=(), memory_mb=None):
-        self.context = multiprocessing.get_context("fork")
+    def __init__(self, workers, function, initializer=None, initargs=(), memory_mb=None, start_method="fork"):
+        # "fork" inherits the function and the grader's imports (fast); a process with threads of its
+        # own (a Dask worker) starts its workers with "forkserver" instead, as forking it is unsafe.
+        self.context = multiprocessing.get_context(start_method)
         self.function = function
         self.size, self.initializer, self.initargs, self.memory_mb = workers, initializer, initargs, memory_mb
         self.workers = [self._new() for _ in range(workers)]
