@@ -131,8 +131,8 @@ def _grade(args):
         results = grade(args.assignment, args.submissions, args.out, progress=not args.no_progress,
                         html_feedback=not args.no_html_feedback, jobs=args.jobs,
                         unsafe_no_sandbox=args.unsafe_no_sandbox, reveal_hidden_tests=args.reveal_hidden_tests,
-                        students=getattr(args, "student", None), scheduler=args.scheduler,
-                        overrides={"CourseDirectory.db_url": args.db} if args.db else None)
+                        students=getattr(args, "student", None), scheduler=getattr(args, "scheduler", None),
+                        overrides={"CourseDirectory.db_url": args.db} if getattr(args, "db", None) else None)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

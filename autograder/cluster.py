@@ -129,6 +129,7 @@ class ClusterPool:
     def _warm(self):
         """Check every worker's course and start its grading process, while the grader sets up."""
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        self.threads = sum(int(info.get("nthreads", 1)) for info in workers.values())
         if not workers:
             self.close()
             raise ClusterError("the Dask scheduler has no workers; start some with "
@@ -140,20 +141,36 @@ class ClusterPool:
             raise ClusterError(str(error)) from None
 
     def map(self, tasks, timeout=None, retries=1):
-        """Yield (index, StudentRun or Failure) as the cluster finishes each student."""
+        """Yield (index, StudentRun or Failure) as the cluster finishes each student.
+
+        A few more students than the cluster has threads are in flight at once (the next one is
+        sent as one comes back), so neither side holds the whole class.
+        """
         from distributed import as_completed
 
-        futures = {self.client.submit(grade_student, self.setup, task, timeout, retries, pure=False,
-                                      key=f"grade-{self.setup.assignment}-{task.student}-{os.urandom(4).hex()}"):
-                   index for index, task in enumerate(tasks)}
-        for future in as_completed(futures, loop=self.client.loop):
-            index = futures[future]
+        source, futures = enumerate(tasks), {}
+        done = as_completed([], loop=self.client.loop)
+
+        def send_next():
+            index, task = next(source, (None, None))
+            if index is None:
+                return
+            key = f"grade-{self.setup.assignment}-{task.student}-{os.urandom(4).hex()}"
+            future = self.client.submit(grade_student, self.setup, task, timeout, retries, pure=False, key=key)
+            futures[future] = index
+            done.add(future)
+
+        for _ in range(2 * self.threads + 2):
+            send_next()
+        for future in done:
+            index = futures.pop(future)
             try:
                 reply = future.result()
             except Exception as error:  # KilledWorker (lost too often), a grader error on the worker
                 reply = Failure(_why(error))
             finally:
                 future.release()
+            send_next()
             yield index, reply
 
     def close(self):

@@ -6,21 +6,23 @@ pass structured results (`results.py`), never printed text:
 1. check the input: the assignment exists, the submissions folder is a folder; every
    entry of it that is a folder is a student and ends with a row;
 2. start the sandboxes: worker processes (pool.py), each warming one sandbox (sandbox.py),
-   while the next stages run;
+   while the next stages run — or, with `--scheduler`, the workers of a Dask cluster (cluster.py);
 3. register the assignment in the gradebook (nbgrader generate_assignment into a
    temporary folder, so `release/` is never touched) and read the points of each cell;
-4. screen every submission (screening.py): refuse links and special files, repair the
-   structure from the source notebook, note what was done;
-5. run: each student's notebook in a sandbox (hidden test cells stripped: they never
-   run in a student's process), then the assignment spec's trusted checks (trusted.py)
-   in the worker, the grader's side of the wall;
-6. score: each graded cell's score is its trusted verdict, rounded to the cent; a verdict
-   that could not be computed scores 0 with the reason — never a score from the student's
-   process; a written answer (a manually graded cell) waits for the instructor;
-7. record the scores and the submission time in the gradebook and the graded notebooks in
-   autograded/; read back what the instructor gave in formgrader (manual scores, extra
-   credit, comments: a regrade keeps them) and work out the late penalty;
-8. report: grades.csv, items.csv, flags.csv, text and HTML feedback (reports.py).
+4. grade each student, one at a time as workers free up, so memory stays flat for any class:
+   a. screen the submission (screening.py): refuse links and special files, repair the
+      structure from the source notebook, note what was done;
+   b. run, in a worker: the student's notebook in a sandbox (hidden test cells stripped: they
+      never run in a student's process), then the assignment spec's trusted checks
+      (trusted.py) in the worker, the grader's side of the wall;
+   c. score: each graded cell's score is its trusted verdict, rounded to the cent; a verdict
+      that could not be computed scores 0 with the reason — never a score from the student's
+      process; a written answer (a manually graded cell) waits for the instructor;
+   d. record the scores and the submission time in the gradebook (gradebook.py: several
+      graders may share one) and the graded notebooks in autograded/; read back what the
+      instructor gave in formgrader (manual scores, extra credit, comments: a regrade keeps
+      them) and work out the late penalty;
+5. report: grades.csv, items.csv, flags.csv, text and HTML feedback (reports.py).
 
 Every student ends with a recorded result; one student's failure never stops the rest.
 """
@@ -28,6 +30,7 @@ Every student ends with a recorded result; one student's failure never stops the
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +94,8 @@ class Job:
     release: dict = field(default_factory=dict)  # notebook file -> the release notebook
     source: dict = field(default_factory=dict)  # notebook file -> the source notebook
     tables: object = None  # the spec's tables (trusted.spec_tables)
-    runs: dict = field(default_factory=dict)  # student -> StudentRun or Failure
+    seeds: dict = field(default_factory=dict)  # test cell id -> its seed (trusted.seeds_of)
+    plugin: object = None  # nbgrader's late-penalty plugin (c.AssignLatePenalties.plugin_class)
 
 
 def grade(assignment, submissions=None, out=None, workspace=None, progress=True, log=print,
@@ -259,16 +263,75 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-# --------------------------------------------------------------- 4. screening
-def screen_all(job):
-    job.source = source = {p.name: _read(p) for p in (SOURCE / job.assignment).glob("*.ipynb")}
-    for student in job.students:
-        try:
-            result = screening.screen(student, job.assignment, job.submissions, job.release, source)
-        except Exception as error:  # a case screening did not foresee: this student only
-            result = Result(student)
-            result.note(f"the submission could not be read ({type(error).__name__}: {str(error)[:200]})")
-        job.results.append(result)
+# ------------------------------------------------- 4. each student, one at a time
+def grade_students(job):
+    """Every student through `STUDENT_STEPS` as the workers finish them: screened when a worker is
+    about to be free, run there, then scored and recorded here, and their graded notebooks left on
+    disk (autograded/), so the grader's memory stays flat however large the class."""
+    from tqdm.auto import tqdm
+
+    from .trusted import seeds_of, spec_tables
+
+    job.tables = spec_tables(job.assignment)
+    job.seeds = seeds_of(job.assignment)
+    job.source = {p.name: _read(p) for p in (SOURCE / job.assignment).glob("*.ipynb")}
+    limits = job.limits
+    # A student may take the whole notebook limit plus the whole checks budget, and some slack.
+    timeout = limits.notebook_timeout + float(job.grader["checks_timeout"]) + 120
+    bar = tqdm(total=len(job.students), desc=f"grading {job.assignment}", unit="student",
+               disable=not job.options.progress)
+    waiting = []  # the Result of each task sent to the pool, by the task's index
+    with open_gradebook(job.coursedir.db_url) as gb, warnings.catch_warnings():
+        # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
+        warnings.simplefilter("ignore", category=Warning)
+        job.plugin = late_penalty_plugin(job.config)
+
+        def tasks():
+            for student in job.students:
+                result = _step(job, "screen the submissions", screen_one, job, student)
+                job.results.append(result)
+                if result.notebooks:
+                    waiting.append(result)
+                    yield task_of(job, result)
+                else:  # nothing to run: its row says why
+                    _finish(job, gb, result, None)
+                    bar.update()
+
+        for index, reply in job.pool.map(tasks(), timeout=timeout, retries=1):
+            result, waiting[index] = waiting[index], None
+            _finish(job, gb, result, reply)
+            bar.update()
+    bar.close()
+
+
+def _step(job, name, step, *args):
+    started = time.perf_counter()
+    try:
+        return step(*args)
+    finally:
+        if job.timings is not None:
+            job.timings[name] = job.timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def _finish(job, gb, result, reply):
+    """The steps of one student after the run, on the grader's side: score, record."""
+    if job.timings is not None:
+        for phase, seconds in getattr(reply, "seconds", {}).items():
+            key = f"  of which {phase} (worker-seconds)"
+            job.timings[key] = job.timings.get(key, 0.0) + seconds
+    _step(job, "score", score_one, job, result, reply)
+    if result.notebooks:
+        _step(job, "record in the gradebook", record_one, job, gb, result)
+
+
+def screen_one(job, student):
+    """Refuse links and special files, repair the structure from the source notebook (screening.py)."""
+    try:
+        return screening.screen(student, job.assignment, job.submissions, job.release, job.source)
+    except Exception as error:  # a case screening did not foresee: this student only
+        result = Result(student)
+        result.note(f"the submission could not be read ({type(error).__name__}: {str(error)[:200]})")
+        return result
 
 
 # ---------------------------------------------------------------------- 5. run
@@ -294,44 +357,21 @@ class StudentRun:
     seconds: dict
 
 
-def run_all(job):
-    from tqdm.auto import tqdm
-
-    from .trusted import seeds_of, spec_tables
-
-    job.tables = tables = spec_tables(job.assignment)
-    seeds = seeds_of(job.assignment)
-    skipped = set(specs.experiments(job.assignment))
-    tasks = []
-    for result in job.results:
-        if not result.notebooks:
-            continue
-        cells = {name: _executed(notebook, result.student, skipped) for name, notebook in result.notebooks.items()}
-        task = StudentTask(result.student, cells, budget=float(job.grader["checks_timeout"]))
-        if len(result.notebooks) == 1:
-            (name, notebook), = result.notebooks.items()
-            task.answers = {screening.grade_id(cell): cell.source for cell in notebook.cells  # (no written answer)
-                            if screening.grade_id(cell) and cell.metadata["nbgrader"].get("solution")
-                            and cell.cell_type == "code"}
-            task.points = {gid: points for gid, points in job.max_scores.get(name, {}).items() if gid in tables.all}
-            task.seeds = {gid: seeds.get(gid, 0) for gid in task.points}
-            task.fetch = tables.fetch
-        tasks.append(task)
-    if not tasks:
-        return
-    limits = job.limits
-    # A student may take the whole notebook limit plus the whole checks budget, and some slack.
-    timeout = limits.notebook_timeout + float(job.grader["checks_timeout"]) + 120
-    bar = tqdm(total=len(tasks), desc=f"grading {job.assignment}", unit="student", disable=not job.options.progress)
-    for index, reply in job.pool.map(tasks, timeout=timeout, retries=1):
-        job.runs[tasks[index].student] = reply
-        bar.update()
-    bar.close()
-    if job.timings is not None:
-        for reply in job.runs.values():
-            for phase, seconds in getattr(reply, "seconds", {}).items():
-                key = f"  of which {phase} (worker-seconds)"
-                job.timings[key] = job.timings.get(key, 0.0) + seconds
+def task_of(job, result):
+    """What the worker needs to grade `result`'s student: the code to run, and for a one-notebook
+    assignment the answers, points and seeds of the trusted checks."""
+    cells = {name: _executed(notebook, result.student, set(specs.experiments(job.assignment)))
+             for name, notebook in result.notebooks.items()}
+    task = StudentTask(result.student, cells, budget=float(job.grader["checks_timeout"]))
+    if len(result.notebooks) == 1:
+        (name, notebook), = result.notebooks.items()
+        task.answers = {screening.grade_id(cell): cell.source for cell in notebook.cells  # (no written answer)
+                        if screening.grade_id(cell) and cell.metadata["nbgrader"].get("solution")
+                        and cell.cell_type == "code"}
+        task.points = {gid: points for gid, points in job.max_scores.get(name, {}).items() if gid in job.tables.all}
+        task.seeds = {gid: job.seeds.get(gid, 0) for gid in task.points}
+        task.fetch = job.tables.fetch
+    return task
 
 
 def _executed(notebook, student, skipped):
@@ -402,49 +442,49 @@ def _grade_in_worker(state, task):
 
 
 # -------------------------------------------------------------------- 6. score
-def score_all(job):
+def score_one(job, result, run):
+    """Each graded cell's score is its trusted verdict, rounded to the cent; a verdict that could not be
+    computed scores 0 with the reason, never a score from the student's process; a written answer
+    waits for the instructor. The run's outputs become the notebook's (the student's own outputs)."""
     from .sanitize import clean_output
-    from .trusted import spec_tables
 
-    tables = job.tables or spec_tables(job.assignment)  # (no one's notebook could run: not computed yet)
-    for result in job.results:
-        run = job.runs.get(result.student)
-        failure = run.reason if isinstance(run, Failure) else None
-        if failure:
-            result.grader_failed = True
-            result.note(f"the grader failed for this submission ({failure.splitlines()[0]})")
-        verdicts = run.verdicts if isinstance(run, StudentRun) else {}
-        if isinstance(run, StudentRun):
-            for name, cell_outputs in run.outputs.items():
-                code = [cell for cell in result.notebooks[name].cells if cell.cell_type == "code"]
-                for number, (cell, produced) in enumerate(zip(code, cell_outputs, strict=True), start=1):
-                    cell.outputs = [o for o in (clean_output(output, number) for output in produced
-                                                if isinstance(output, dict)) if o is not None]
-                    cell.execution_count = number
-        for name, cells in job.max_scores.items():
-            notebook = result.notebooks.get(name)
-            graded = {screening.grade_id(c): c for c in notebook.cells} if notebook is not None else {}
-            for grade_id, max_points in cells.items():
-                cell_id = _cell_key(job.max_scores, name, grade_id)
-                if notebook is None:
-                    result.items.append(Item(cell_id, 0.0, max_points, result.reason or "not graded"))
-                    continue
-                if grade_id in job.manual.get(name, {}):
-                    result.items.append(_manual_item(cell_id, graded[grade_id], job.release[name], max_points))
-                    continue
-                verdict = verdicts.get(grade_id)
-                if verdict is None:
-                    why = (f"the grader failed ({failure.splitlines()[0]})" if failure else
-                           "no trusted check for this cell" if grade_id not in tables.all else
-                           "the trusted check did not run")
-                    verdict = Verdict(0.0, max_points, grade_id, reason=why)
-                    if not failure and grade_id in tables.all:
-                        result.grader_failed = True
-                score = cents(min(max(float(verdict.score), 0.0), max_points))
-                reason = "" if score >= max_points else " | ".join(verdict.failures)[:1000]
-                result.items.append(Item(cell_id, score, max_points, reason))
-                _show_verdict(graded[grade_id], verdict)
-        _flag(job, result, tables)
+    tables = job.tables
+    failure = run.reason if isinstance(run, Failure) else None
+    if failure:
+        result.grader_failed = True
+        result.note(f"the grader failed for this submission ({failure.splitlines()[0]})")
+    verdicts = run.verdicts if isinstance(run, StudentRun) else {}
+    if isinstance(run, StudentRun):
+        for name, cell_outputs in run.outputs.items():
+            code = [cell for cell in result.notebooks[name].cells if cell.cell_type == "code"]
+            for number, (cell, produced) in enumerate(zip(code, cell_outputs, strict=True), start=1):
+                cell.outputs = [o for o in (clean_output(output, number) for output in produced
+                                            if isinstance(output, dict)) if o is not None]
+                cell.execution_count = number
+    for name, cells in job.max_scores.items():
+        notebook = result.notebooks.get(name)
+        graded = {screening.grade_id(c): c for c in notebook.cells} if notebook is not None else {}
+        for grade_id, max_points in cells.items():
+            cell_id = _cell_key(job.max_scores, name, grade_id)
+            if notebook is None:
+                result.items.append(Item(cell_id, 0.0, max_points, result.reason or "not graded"))
+                continue
+            if grade_id in job.manual.get(name, {}):
+                result.items.append(_manual_item(cell_id, graded[grade_id], job.release[name], max_points))
+                continue
+            verdict = verdicts.get(grade_id)
+            if verdict is None:
+                why = (f"the grader failed ({failure.splitlines()[0]})" if failure else
+                       "no trusted check for this cell" if grade_id not in tables.all else
+                       "the trusted check did not run")
+                verdict = Verdict(0.0, max_points, grade_id, reason=why)
+                if not failure and grade_id in tables.all:
+                    result.grader_failed = True
+            score = cents(min(max(float(verdict.score), 0.0), max_points))
+            reason = "" if score >= max_points else " | ".join(verdict.failures)[:1000]
+            result.items.append(Item(cell_id, score, max_points, reason))
+            _show_verdict(graded[grade_id], verdict)
+    _flag(job, result, tables)
 
 
 def _manual_item(cell_id, cell, release, max_points):
@@ -481,34 +521,49 @@ def _flag(job, result, tables):
 
 
 # ------------------------------------------------------------------- 7. record
-def record(job):
-    """Scores and submission times into the gradebook, graded notebooks into autograded/; then what
-    the instructor gave in formgrader is read back into the results, and the late penalty worked out.
+def record_one(job, gb, result):
+    """One student's scores and submission time into the gradebook, their graded notebooks into
+    autograded/; then what the instructor gave in formgrader is read back into the result, and the
+    late penalty worked out.
 
     A regrade never undoes the instructor's work: manual scores, extra credit and comments stay,
     and a cell the instructor graded is not marked "needs manual grading" again. A student none
     of whose notebooks could be read keeps whatever the gradebook already had; the reports say
     why nothing new was recorded.
     """
+    try:
+        write(gb, lambda: _record_one(job, gb, result))  # other graders wait, or it is tried again
+        read_back(gb, job.assignment, result, job.release, job.max_scores)
+        when, result.seconds_late, result.late_penalty = write(
+            gb, lambda: assign_late_penalty(gb, job.assignment, result.student, job.plugin))
+        result.timestamp = when or result.timestamp
+    except Exception as error:  # this student's record only; the class goes on
+        gb.db.rollback()
+        result.grader_failed = True
+        result.note(f"the scores could not be recorded in the gradebook ({type(error).__name__}: "
+                    f"{str(error)[:200]}); regrade this student")
+        return
     coursedir = job.coursedir
-    plugin = late_penalty_plugin(job.config)
-    with open_gradebook(coursedir.db_url) as gb, warnings.catch_warnings():
-        # nbgrader 0.9.6's models trigger harmless SQLAlchemy autoflush warnings.
-        warnings.simplefilter("ignore", category=Warning)
-        for result in job.results:
-            if not result.notebooks:
-                continue
-            try:
-                write(gb, lambda result=result: _record_one(job, gb, result))  # other graders wait, or it retries
-                read_back(gb, job.assignment, result, job.release, job.max_scores)
-                when, result.seconds_late, result.late_penalty = write(
-                    gb, lambda result=result: assign_late_penalty(gb, job.assignment, result.student, plugin))
-                result.timestamp = when or result.timestamp
-            except Exception as error:  # this student's record only; the class goes on
-                gb.db.rollback()
-                result.grader_failed = True
-                result.note(f"the scores could not be recorded in the gradebook ({type(error).__name__}: "
-                            f"{str(error)[:200]}); regrade this student")
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, result.student, job.assignment))
+    result.notebooks = OnDisk(folder, list(result.notebooks))
+
+
+class OnDisk(Mapping):
+    """A recorded student's graded notebooks, read back from autograded/ when asked for."""
+
+    def __init__(self, folder, names):
+        self.folder, self.names = Path(folder), names
+
+    def __getitem__(self, name):
+        if name not in self.names:
+            raise KeyError(name)
+        return _read(self.folder / name)
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self):
+        return len(self.names)
 
 
 def _cell_key(max_scores, notebook, grade_id):
@@ -668,10 +723,7 @@ STAGES = (
     ("check the input", check_input),
     ("start the sandboxes", start_sandboxes),
     ("register the assignment in the gradebook", register),
-    ("screen the submissions", screen_all),
-    ("run notebooks and trusted checks", run_all),
-    ("score", score_all),
-    ("record in the gradebook", record),
+    ("grade each student", grade_students),  # screen_one, (the worker: run), score_one, record_one
     ("write reports and feedback", report),
 )
 

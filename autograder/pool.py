@@ -111,12 +111,23 @@ class Pool:
         A task whose worker dies, or that runs longer than `timeout` seconds, is retried
         `retries` times in a fresh worker, then yields a Failure with the reason.
         """
-        queue = deque((index, task, 0) for index, task in enumerate(tasks))
+        source = enumerate(tasks)  # taken one at a time, as workers free up (a class need not fit in memory)
+        queue = deque()  # tasks to retry, before the next new one
         busy = 0
-        while queue or busy:
+
+        def take():
+            if queue:
+                return queue.popleft()
+            index, task = next(source, (None, None))
+            return None if index is None else (index, task, 0)
+
+        while True:
             for position, worker in enumerate(self.workers):
-                if worker.task is None and queue:
-                    index, task, attempt = queue.popleft()
+                if worker.task is None:
+                    taken = take()
+                    if taken is None:
+                        break
+                    index, task, attempt = taken
                     if not worker.process.is_alive():  # it died between tasks
                         worker.kill()
                         self.workers[position] = worker = self._new()
@@ -129,6 +140,8 @@ class Pool:
                         worker.connection.send(task)
                     worker.task = (index, task, attempt, time.monotonic())
                     busy += 1
+            if not busy:
+                return
             watched = {w.connection: w for w in self.workers if w.task is not None}
             watched.update({w.process.sentinel: w for w in self.workers if w.task is not None})
             ready = wait(list(watched), timeout=1.0)

@@ -24,7 +24,7 @@ import pytest
 from servers import DaskCluster, postgres_server
 
 from autograder import course
-from autograder.course import EXAMPLES, answer_cells, notebook_path, solution_source
+from autograder.course import EXAMPLES
 from autograder.grading import GradingError, grade
 from autograder.submissions import BANK, build_submission, write_from_folder, write_submission
 
@@ -44,14 +44,12 @@ def _class(folder, assignment, bugs=()):
 
 
 def _slow_student(folder, assignment, seconds):
-    """A correct student whose first answer takes `seconds` (long enough to lose a worker under it)."""
-    import nbformat
+    """A correct student with a cell of their own that takes `seconds` (time to lose a worker under it)."""
+    from nbformat.v4 import new_code_cell
 
-    first = next(gid for gid, cell in answer_cells(nbformat.read(notebook_path(assignment), 4)).items()
-                 if cell.cell_type == "code")
-    reference = answer_cells(nbformat.read(notebook_path(assignment), 4))[first].source
-    answers = {first: f"import time\ntime.sleep({seconds})\n" + solution_source(reference)}
-    write_submission(build_submission(assignment, answers), folder, "slow", assignment)
+    notebook = build_submission(assignment)
+    notebook.cells.insert(len(notebook.cells) // 2, new_code_cell(f"import time\ntime.sleep({seconds})"))
+    write_submission(notebook, folder, "slow", assignment)
 
 
 def _cells(results):
