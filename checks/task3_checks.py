@@ -17,20 +17,20 @@ Isolation, so that a bug costs points in its own cell only:
   uses the student's, and expects the batches that one gives.
 - `check_tiny_batch` trains its own networks with the student's settings.
 
-`needs` is for the notebook's demo cells: it turns an error of unfinished student
-code into one line, so that Run All reaches the end of the notebook.
+`explain_errors` is for the notebook's demo cells (scoring.ExplainErrors): it turns an error of
+unfinished student code into one line naming the exercise, so that Run All reaches the end of the
+notebook.
 
 Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
 """
 
 import contextlib
 import itertools
-import sys
 import traceback
 
 import numpy as np
 
-from scoring import FAIL, CheckFailed, Report, describe_exception, expect_close, run_student, snapshot
+from scoring import CheckFailed, ExplainErrors, Report, expect_close, run_student, snapshot
 from utils import Module, parameters_of
 
 _Module = Module
@@ -42,7 +42,7 @@ __all__ = [
     "check_train",
     "check_split",
     "check_tiny_batch",
-    "needs",
+    "explain_errors",
     "tiny_batch",
     "TRAIN_BUDGET",
     "TINY_BUDGET",
@@ -74,30 +74,18 @@ TINY_BUDGET = {
 # The Report titles of the notebook's self-checks, in notebook order (its last cell sums them up).
 SELF_CHECKS = ("SGD.step", "minibatches", "accuracy", "train", "tiny_batch_settings", "split_train_validation")
 
-# Which exercise defines what a demo cell may need (see `needs`).
-EXERCISES = {"SGD": 1, "minibatches": 2, "accuracy": 3, "train": 4, "tiny_batch_settings": 5,
-             "split_train_validation": 6}
+# What the student writes, and where: a failing demo cell names the exercise to finish.
+EXERCISES = {"SGD": "Exercise 1", "minibatches": "Exercise 2", "accuracy": "Exercise 3", "train": "Exercise 4",
+             "tiny_batch_settings": "Exercise 5", "split_train_validation": "Exercise 6"}
 
 
 def _rng(seed):
     return np.random.default_rng(seed)
 
 
-@contextlib.contextmanager
-def needs(*names):
-    """Run a demo cell's body; when the student's code it uses fails, print one line instead.
-
-    `with needs("SGD", "train"): ...` — an unfinished exercise (NotImplementedError) or a
-    broken one stops the body, not Run All; the line says which exercises the cell uses.
-    """
-    try:
-        yield
-    except Exception as error:  # noqa: BLE001 - whatever the student's unfinished code raised
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")  # no half-drawn figure
-        used = " and ".join(f"{name} (exercise {EXERCISES[name]})" if name in EXERCISES else name for name in names)
-        print(f"{FAIL} This cell uses your {used}; it stopped: {describe_exception(error)}. "
-              "Finish the exercise (its self-check says what is left), then run this cell again.")
+def explain_errors(*uses):
+    """`with explain_errors("SGD", "train"):` around a demo cell that runs them."""
+    return ExplainErrors(EXERCISES, uses)
 
 
 # ------------------------------------------------------- reference implementations

@@ -6,8 +6,9 @@ parts and records the result for the notebook's last cell); with `points` it is 
 autograder (prints the same list and returns the partial credit as a plain float).
 
 Isolation, so that a bug costs points in its own cell only:
-- `check_train_val_split` gives the split samples it can recognise one by one (every row
-  of X and every label is a different number) and compares what comes back with X and Y;
+- `check_k_fold` gives the splits samples it can recognise one by one (every row of X and
+  every label is a different number) and traces every sample of every returned part back
+  to X and Y;
 - `check_l2` builds a network of the given `framework` classes with known W and b, runs a
   forward and backward pass, writes known gradients into dW and db, and compares the
   penalty and the new gradients with the formulas;
@@ -38,7 +39,7 @@ __all__ = [
     "SELF_CHECKS",
     "GENERALIZATION_BUDGET",
     "explain_errors",
-    "check_train_val_split",
+    "check_k_fold",
     "check_l2",
     "check_l2_generalizes",
     "check_dropout",
@@ -46,10 +47,10 @@ __all__ = [
 ]
 
 # The Report titles of the notebook's self-checks, in notebook order (its last cell sums them up).
-SELF_CHECKS = ("train_val_split", "l2_penalty and add_l2_gradient", "L2 on unseen data", "Dropout",
+SELF_CHECKS = ("k_fold_splits", "l2_penalty and add_l2_gradient", "L2 on unseen data", "Dropout",
                "EarlyStopping")
 # What the student writes, and where: a failing demo cell names the exercise to finish.
-EXERCISES = {"train_val_split": "Exercise 1", "l2_penalty": "Exercise 2", "add_l2_gradient": "Exercise 2",
+EXERCISES = {"k_fold_splits": "Exercise 1", "l2_penalty": "Exercise 2", "add_l2_gradient": "Exercise 2",
              "Dropout": "Exercise 3", "EarlyStopping": "Exercise 4"}
 
 # What `check_l2_generalizes` trains (stated in the notebook): full-batch Adam on `m` noisy
@@ -126,7 +127,7 @@ def _get(obj, name):
     return snapshot(run_student(getattr, obj, name))
 
 
-# ------------------------------------------------------------------ train_val_split
+# ------------------------------------------------------------------ k_fold_splits
 def _recognisable_data(rng, m):
     """X (m, 2, 1) and Y (m, 1, 1) whose rows are all different numbers: each can be traced back."""
     X = rng.standard_normal((m, 2, 1))
@@ -134,33 +135,53 @@ def _recognisable_data(rng, m):
     return X, Y
 
 
-def _split_once(train_val_split, X, Y, fraction, seed):
-    """What train_val_split(X, Y, fraction, seed) returned (4 float arrays) and whether it changed X, Y."""
+def _all_splits(k_fold_splits, *args):
+    """The splits k_fold_splits(*args) gives, as a list (a list, a tuple or a generator of them)."""
+    result = k_fold_splits(*args)
+    if isinstance(result, np.ndarray) or not hasattr(result, "__iter__"):
+        raise CheckFailed(f"returned a {type(result).__name__}; return a list of k tuples "
+                          "(X_train, Y_train, X_val, Y_val)")
+    return list(result)
+
+
+def _folds_once(k_fold_splits, X, Y, k, seed):
+    """{"label", "splits": [(train indices, val indices)], "changed", "detached", "m", "k"} of one call, or
+    {"error"}: an index is the row of X a returned sample is; "detached" is the first split whose labels
+    are not its samples' own (None: every one's are)."""
     X_in, Y_in = X.copy(), Y.copy()
-    label = f"train_val_split(X, Y, {fraction:g}, seed={seed})"
+    label = f"k_fold_splits(X, Y, k={k}, seed={seed}) with m = {len(X)}"
     try:
-        result = run_student(train_val_split, X_in, Y_in, fraction, seed)
+        result = run_student(_all_splits, k_fold_splits, X_in, Y_in, k, seed)
     except CheckFailed as failure:
         return {"error": f"{label} {failure}"}
+    if len(result) != k:
+        return {"error": f"{label} gave {len(result)} splits; expected k = {k}, one per fold"}
+    rows = {row.tobytes(): i for i, row in enumerate(X)}
+    splits, detached = [], None  # detached: the first split whose labels are not its samples' own
+    for number, split in enumerate(result, start=1):
+        if not isinstance(split, (tuple, list)) or len(split) != 4:
+            return {"error": f"{label}: split {number} is not the four arrays X_train, Y_train, X_val, Y_val"}
+        parts = [snapshot(part) for part in split]
+        for name, part, like in zip(("X_train", "Y_train", "X_val", "Y_val"), parts, (X, Y, X, Y)):
+            if not isinstance(part, np.ndarray) or part.dtype.kind != "f" or part.ndim != 3 or \
+                    part.shape[1:] != like.shape[1:]:
+                shape = getattr(part, "shape", type(part).__name__)
+                return {"error": f"{label}: {name} of split {number} is {shape}; expected whole samples of "
+                                 f"{name[0]}, shape (n, {like.shape[1]}, 1)"}
+        indices = []
+        for X_part, Y_part in (parts[:2], parts[2:]):
+            if len(X_part) != len(Y_part):
+                return {"error": f"{label}: split {number} holds {len(X_part)} inputs but {len(Y_part)} labels"}
+            index = np.array([rows.get(np.ascontiguousarray(row).tobytes(), -1) for row in X_part], dtype=int)
+            if np.any(index < 0):
+                return {"error": f"{label}: some rows of split {number} are not samples of X (take whole rows, "
+                                 "X[index])"}
+            if detached is None and not np.array_equal(Y_part, Y[index]):
+                detached = number
+            indices.append(index)
+        splits.append(tuple(indices))
     changed = not (np.array_equal(X_in, X) and np.array_equal(Y_in, Y))
-    if isinstance(result, (tuple, list)) and len(result) == 2 and all(isinstance(r, (tuple, list)) for r in result):
-        return {"error": f"{label} returned two pairs; return the four arrays X_train, Y_train, X_val, Y_val"}
-    if not isinstance(result, (tuple, list)) or len(result) != 4:
-        kind = f"{len(result)} values" if isinstance(result, (tuple, list)) else f"a {type(result).__name__}"
-        return {"error": f"{label} returned {kind}; expected the four arrays X_train, Y_train, X_val, Y_val"}
-    parts = []
-    for name, value in zip(("X_train", "Y_train", "X_val", "Y_val"), result):
-        value = snapshot(value)
-        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-            return {"error": f"{label}: {name} is not an array of numbers"}
-        parts.append(value)
-    return {"label": label, "parts": parts, "changed": changed, "X": X, "Y": Y, "fraction": fraction}
-
-
-def _indices(run, which):
-    """The sample index of every row of X_train (which=0) or X_val (which=2), -1 for a row not in X."""
-    rows = {row.tobytes(): i for i, row in enumerate(run["X"])}
-    return np.array([rows.get(np.ascontiguousarray(row).tobytes(), -1) for row in run["parts"][which]], dtype=int)
+    return {"label": label, "splits": splits, "changed": changed, "m": len(X), "k": k, "detached": detached}
 
 
 def _usable(run):
@@ -169,81 +190,89 @@ def _usable(run):
     return run
 
 
-def _expect_split_shapes(run):
-    X, Y, fraction, label = run["X"], run["Y"], run["fraction"], run["label"]
-    X_train, Y_train, X_val, Y_val = run["parts"]
-    m, k = len(X), len(X_val)
-    for name, part in zip(("X_train", "Y_train", "X_val", "Y_val"), run["parts"]):
-        like = X if name[0] == "X" else Y
-        if part.ndim != 3 or part.shape[1:] != like.shape[1:]:
-            raise CheckFailed(f"{label}: {name} has shape {part.shape}; expected (k, {like.shape[1]}, 1): whole "
-                              f"samples of {name[0]}")
-    if len(Y_train) != len(X_train) or len(Y_val) != len(X_val):
-        raise CheckFailed(f"{label}: X_train and Y_train (or X_val and Y_val) hold different numbers of samples")
-    if abs(k - fraction * m) >= 1:
-        if abs(len(X_train) - fraction * m) < 1:
-            raise CheckFailed(f"{label}: the validation part has {k} of {m} samples; val_fraction is the fraction "
-                              "that goes to VALIDATION, the rest is for training")
-        raise CheckFailed(f"{label}: the validation part has {k} samples; expected about {fraction:g} * {m} = "
-                          f"{fraction * m:g}")
+def _expect_folds(run):
+    """The k validation folds are a partition of the samples into parts of m // k or m // k + 1."""
+    label, m, k = run["label"], run["m"], run["k"]
+    folds = [val for _, val in run["splits"]]
+    everything = np.concatenate(folds)
+    counts = np.bincount(everything, minlength=m)
+    twice = [i for i, n in enumerate(counts) if n > 1]
+    if k > 2 and np.all(counts == k - 1):
+        raise CheckFailed(f"{label}: every sample is validated in {k - 1} splits and trained on in one: each split "
+                          "validates on the other folds and trains on its own; the order is X_train, Y_train, "
+                          "X_val, Y_val")
+    if twice:
+        raise CheckFailed(f"{label}: {len(twice)} sample(s) are validated in more than one split (sample "
+                          f"{twice[0]}, ...): cut ONE permutation into k folds (a new permutation per split "
+                          "overlaps the others)")
+    never = m - len(everything)
+    if never:
+        raise CheckFailed(f"{label}: {never} sample(s) are validated in no split ({m} = {k} * {m // k} + "
+                          f"{m % k}: the remainder is lost); np.array_split(order, k) spreads it over the folds")
+    sizes = [len(fold) for fold in folds]
+    if max(sizes) - min(sizes) > 1:
+        raise CheckFailed(f"{label}: the folds hold {sizes} samples; make them differ by one at most (m // k or "
+                          "m // k + 1 each, as np.array_split does), so that every fold's estimate counts alike")
 
 
-def _expect_partition(run):
-    label, m = run["label"], len(run["X"])
-    train, val = _indices(run, 0), _indices(run, 2)
-    if np.any(train < 0) or np.any(val < 0):
-        raise CheckFailed(f"{label}: some rows of X_train or X_val are not samples of X (take whole rows, X[index])")
-    both = np.intersect1d(train, val)
-    if both.size:
-        raise CheckFailed(f"{label}: {both.size} sample(s) are in both parts (index {both[0]}, ...): a validation "
-                          "sample the network trained on says nothing about unseen data")
-    seen = np.concatenate([train, val])
-    if len(np.unique(seen)) < len(seen):
-        raise CheckFailed(f"{label}: a sample appears twice in one part: draw a permutation (without replacement)")
-    if len(seen) < m:
-        raise CheckFailed(f"{label}: {m - len(seen)} sample(s) are in neither part: every sample goes to exactly one")
-    for index, Y_part in ((train, run["parts"][1]), (val, run["parts"][3])):
-        if not np.array_equal(Y_part, run["Y"][index]):
-            raise CheckFailed(f"{label}: the labels no longer belong to their samples: index X and Y with the "
-                              "same permutation")
+def _expect_training_parts(run):
+    """Each split trains on exactly the samples that are not in its validation fold."""
+    label, m = run["label"], run["m"]
+    for number, (train, val) in enumerate(run["splits"], start=1):
+        leaked = np.intersect1d(train, val)
+        if leaked.size:
+            raise CheckFailed(f"{label}: split {number} trains on {leaked.size} of its own validation samples "
+                              f"(sample {leaked[0]}, ...): a fold the network trained on says nothing about "
+                              "unseen data")
+        if len(np.unique(train)) < len(train):
+            raise CheckFailed(f"{label}: a sample is twice in the training part of split {number}")
+        missing = m - len(train) - len(val)
+        if missing:
+            raise CheckFailed(f"{label}: split {number} trains on {len(train)} samples; it should train on the "
+                              f"other {m - len(val)} (every sample not in its validation fold)")
 
 
-def check_train_val_split(train_val_split, points=None, seed=0):
-    """train_val_split(X, Y, val_fraction, seed): a seeded random split, every sample in exactly one part."""
+def check_k_fold(k_fold_splits, points=None, seed=0):
+    """k_fold_splits(X, Y, k, seed): k splits whose validation folds cover every sample exactly once."""
     rng = _rng(seed)
-    report = Report("train_val_split", points)
-    runs, again, other = [], None, None
-    for m, fraction in ((int(rng.integers(40, 61)), float(rng.choice([0.2, 0.25]))),
-                        (int(rng.integers(25, 40)), float(rng.choice([0.3, 0.4])))):
+    report = Report("k_fold_splits", points)
+    runs = []
+    for k, low, high in ((5, 4, 8), (int(rng.choice([3, 4])), 3, 6)):
+        m = k * int(rng.integers(low, high)) + int(rng.integers(2, k))  # a remainder of 2 or more to spread
         X, Y = _recognisable_data(rng, m)
-        split_seed = int(rng.integers(0, 1000))
-        runs.append(_split_once(train_val_split, X, Y, fraction, split_seed))
-        if again is None:
-            again = _split_once(train_val_split, X, Y, fraction, split_seed)
-            other = _split_once(train_val_split, X, Y, fraction, split_seed + 1)
+        runs.append(_folds_once(k_fold_splits, X, Y, k, int(rng.integers(0, 1000))))
+    X, Y = _recognisable_data(rng, 20)
+    fold_seed = int(rng.integers(0, 1000))
+    first, again, other = (_folds_once(k_fold_splits, X, Y, 4, s) for s in (fold_seed, fold_seed, fold_seed + 1))
 
-    with report.part("returns X_train, Y_train, X_val, Y_val, with about val_fraction * m samples for validation"):
+    with report.part("returns k splits, each X_train, Y_train, X_val, Y_val of whole samples", weight=0.5):
         for run in runs:
-            _expect_split_shapes(_usable(run))
-    with report.part("every sample in exactly one part, with its own label", weight=1.5):
+            _usable(run)
+    with report.part("every sample is validated exactly once: k folds of m // k or m // k + 1 samples"):
         for run in runs:
-            _expect_partition(_usable(run))
-    with report.part("a random split: the validation samples are not simply the first or the last ones", weight=0.5):
+            _expect_folds(_usable(run))
+    with report.part("each split trains on exactly the other k - 1 folds"):
         for run in runs:
-            m, val = len(_usable(run)["X"]), _indices(run, 2)
-            if len(val) and (np.array_equal(val, np.arange(len(val))) or
-                             np.array_equal(val, np.arange(m - len(val), m))):
-                raise CheckFailed(f"{run['label']}: the validation part is the {'first' if val[0] == 0 else 'last'} "
-                                  f"{len(val)} samples in their order: shuffle with a permutation first (a dataset "
-                                  "is often sorted, e.g. by class)")
-    with report.part("seeded: the same seed gives the same split, another seed a different one", weight=0.5):
-        first = _indices(_usable(runs[0]), 2)
-        if not np.array_equal(_indices(_usable(again), 2), first):
-            raise CheckFailed(f"calling {runs[0]['label']} twice gave two different splits: draw the permutation "
-                              "from the seed (np.random.default_rng(seed).permutation(m))")
-        if np.array_equal(_indices(_usable(other), 2), first):
-            raise CheckFailed("seeds 1 apart gave the same split: the permutation must depend on the seed")
-    with report.part("X and Y are left as they were (nothing shuffled in place)", weight=0.5):
+            _expect_training_parts(_usable(run))
+    with report.part("every label stays with its sample", weight=0.5):
+        for run in runs:
+            if _usable(run)["detached"] is not None:
+                raise CheckFailed(f"{run['label']}: in split {run['detached']} the labels no longer belong to their "
+                                  "samples: index X and Y with the same indices")
+    with report.part("random and seeded: the folds are not runs of the samples in their order; the same seed "
+                     "gives the same folds, another seed others", weight=0.5):
+        for run in runs:
+            val = _usable(run)["splits"][0][1]
+            if np.array_equal(np.sort(val), np.arange(len(val))):
+                raise CheckFailed(f"{run['label']}: the first fold is the first {len(val)} samples: shuffle with "
+                                  "a permutation first (a dataset is often sorted, e.g. by class)")
+        folds = [[set(val.tolist()) for _, val in _usable(run)["splits"]] for run in (first, again, other)]
+        if folds[0] != folds[1]:
+            raise CheckFailed(f"calling {first['label']} twice gave different folds: draw the permutation from "
+                              "the seed (np.random.default_rng(seed).permutation(m))")
+        if folds[0] == folds[2]:
+            raise CheckFailed("seeds 1 apart gave the same folds: the permutation must depend on the seed")
+    with report.part("X and Y are left as they were (nothing shuffled in place)", weight=0.25):
         for run in runs:
             if _usable(run)["changed"]:
                 raise CheckFailed(f"{run['label']} changed X or Y in place: index them (X[order]) instead of "

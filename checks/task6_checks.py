@@ -14,16 +14,14 @@ partial credit as a plain float).
 - `check_digits_network`: the trained network of the notebook, evaluated HERE with its own
   forward pass on the test split: nothing the network's process reports is used.
 
-`demo` keeps the notebook's experiments from stopping Run All while an exercise is unfinished.
+`explain_errors` keeps the notebook's experiments from stopping Run All while an exercise is unfinished.
 Shapes follow the course: a batch is (m, k, 1); per-sample losses are (m, 1, 1).
 """
 
-import contextlib
-import traceback
 
 import numpy as np
 
-from scoring import FAIL, CheckFailed, Report, build_network, expect_array, expect_close, run_student, snapshot
+from scoring import CheckFailed, ExplainErrors, Report, build_network, expect_array, expect_close, run_student, snapshot
 
 __all__ = [
     "check_softmax",
@@ -32,7 +30,7 @@ __all__ = [
     "check_one_hot",
     "check_predict",
     "check_digits_network",
-    "demo",
+    "explain_errors",
     "DIGITS_TARGET",
     "SELF_CHECKS",
 ]
@@ -41,6 +39,9 @@ __all__ = [
 SELF_CHECKS = ("Softmax", "CrossEntropyLoss", "SoftmaxCrossEntropy", "one_hot", "predict",
                "The trained network on the test split")
 DIGITS_TARGET = 0.95  # the test accuracy `check_digits_network` asks for
+# What the student writes, and where: a failing experiment names the exercise to finish.
+EXERCISES = {"Softmax": "Exercise 1", "CrossEntropyLoss": "Exercise 2", "SoftmaxCrossEntropy": "Exercise 3",
+             "one_hot": "Exercise 4", "predict": "Exercise 5"}
 SAFE_RTOL = 1e-4  # where p >= 0.01, every correct way of keeping log(0) away (eps <= 1e-7) agrees this well
 
 
@@ -505,51 +506,7 @@ def check_digits_network(mlp, points=None):
 
 
 # ------------------------------------------------------------------ the experiments
-def _where(error):
-    """`Class.method` (or `function`) of the deepest frame of `error` in the notebook's own code:
-    not NumPy's, not another library's, not one of the course's files."""
-    import glob
-    import os
-    import sys
-
-    course = {os.path.abspath(path) for path in glob.glob("*.py")}
-    libraries = tuple({sys.prefix, sys.base_prefix, os.path.dirname(os.__file__)})
-    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)
-              if os.path.abspath(frame.f_code.co_filename) not in course
-              and not frame.f_code.co_filename.startswith(libraries) and frame.f_code.co_name != "<module>"]
-    if not frames:
-        return "your code"
-    frame = frames[-1]
-    owner = frame.f_locals.get("self")
-    return f"{type(owner).__name__}.{frame.f_code.co_name}" if owner is not None else frame.f_code.co_name
-
-
-@contextlib.contextmanager
-def demo(what, needs):
-    """Run an experiment that uses your answers; if one of them fails, say so in one line.
-
-    `with demo("The training", needs="Exercise 3"):` runs the block; an exception from
-    unfinished or wrong code ends the block with a line such as "✗ The training did not run:
-    SoftmaxCrossEntropy.forward is not written yet: finish Exercise 3, then run this cell again."
-    instead of a traceback (and a figure the block had started is not shown), so that Run All
-    goes on to the end of the notebook.
-    """
-    import sys
-
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    figures = set(pyplot.get_fignums()) if pyplot else set()
-    try:
-        yield
-    except Exception as error:  # noqa: BLE001 - whatever the student's code raised
-        for number in set(pyplot.get_fignums()) - figures if pyplot else ():
-            pyplot.close(number)
-        print(f"{FAIL} {what} did not run: {_explain(error, needs)}, then run this cell again.")
-
-
-def _explain(error, needs):
-    if isinstance(error, NotImplementedError):
-        return f"{_where(error)} is not written yet: finish {needs}"
-    if isinstance(error, NameError) and getattr(error, "name", None):
-        return f"it needs `{error.name}`, which an earlier cell did not make: fix the first {FAIL} above"
-    says = "their self-checks say" if needs.startswith("Exercises") else "its self-check says"
-    return f"{_where(error)} raised {type(error).__name__}: {error}: fix {needs} ({says} more)"
+def explain_errors(*uses):
+    """`with explain_errors("SoftmaxCrossEntropy"):` around an experiment that runs them: an unfinished
+    or failing answer ends the block with one line naming the exercise (scoring.ExplainErrors)."""
+    return ExplainErrors(EXERCISES, uses)

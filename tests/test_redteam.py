@@ -214,14 +214,19 @@ def no_leak(ctx):
 
 # ----------------------------------------------------------------------- the cases
 # Known limits, documented in docs/SECURITY.md ("Known limits"): strict, so that a fix shows up here.
-# Known limits, each a strict xfail so that a fix shows up: none today. (The old planted-bug
-# introspection attack, c9-planted_key_by_introspection, answered the hunt's previous form and now
-# gains nothing; an introspection attack on the per-student draw is docs/SECURITY.md's known limit.)
-KNOWN_LIMITS = {}
+# Task 2's mystery networks are built in the student's process from the released checks and the
+# student's id, so whatever spoils them can be read there: the hunt's automatic points (4) are the most
+# it is worth. Drawing for another id gains nothing (c9-draw_for_a_classmate, c9-draw_of_choice_recorded_as_own).
+_PLANTED_IN_THE_STUDENTS_PROCESS = ("Task 2's planted bugs are built in the student's process from released code "
+                                    "and the student's id: they can be read there instead of hunted (at most the "
+                                    "hunt's 4 automatic points; docs/SECURITY.md, Known limits)")
+KNOWN_LIMITS = {"c9-planted_key_by_introspection": _PLANTED_IN_THE_STUDENTS_PROCESS,
+                "c9-planted_key_from_the_draw": _PLANTED_IN_THE_STUDENTS_PROCESS}
 
 
 def _cases():
-    return [pytest.param(a, id=a.id, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LIMITS[a.id]))
+    return [pytest.param(a, id=a.id, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                                             reason=KNOWN_LIMITS[a.id]))
             if a.id in KNOWN_LIMITS else pytest.param(a, id=a.id) for a in A.ATTACKS]
 
 
@@ -236,6 +241,9 @@ def test_attack(attack, graded):
             problems += [f"[{name}] {p}" for p in check(ctx)]
         except Exception as error:  # noqa: BLE001 - a check that cannot even look is a finding too
             problems.append(f"[{name}] could not be checked ({type(error).__name__}: {error})")
+    unexpected = [p for p in problems if not p.startswith("[gain]")]
+    if attack.id in KNOWN_LIMITS and unexpected:  # a known limit is a gain; anything else is a new finding
+        raise RuntimeError(f"known limit {attack.id} fails for another reason too:\n  " + "\n  ".join(unexpected))
     assert not problems, f"class {attack.cls} attack {attack.name!r} ({attack.summary}) succeeds:\n  " + \
         "\n  ".join(problems)
 

@@ -310,8 +310,12 @@ def test_the_last_cell_sums_up_the_self_checks_in_notebook_order():
 
 
 def test_the_text_names_no_file_students_lack_and_make_mlp_names_its_modules():
+    # Every release notebook: students have the release folder only, and never saw the course's first edition.
+    for path in sorted(course.RELEASE.glob("*/*.ipynb")):
+        text = path.read_text()
+        for stale in ("notebooks/", "benchmarks/", "original notebook", "self.aPred", "target.data"):
+            assert stale not in text, f"{path.name} mentions {stale!r}"
     text = course.notebook_path(A).read_text()
-    assert "notebooks/" not in text and "benchmarks/" not in text and "original notebook" not in text
     assert "tqdm.auto" not in text  # a widget's text in an export reads 0 %
     make_mlp = next(c.source for c in notebook().cells if c.id == "make_mlp")
     assert "ReLU_1" in make_mlp
@@ -329,15 +333,23 @@ def test_the_progress_bar_ends_at_100_percent_in_text():
     assert "5/5" in err.getvalue().split("\r")[-1] and "100%" in err.getvalue().split("\r")[-1]
 
 
-def test_needs_turns_an_unfinished_exercise_into_one_line(capsys):
+def test_a_demo_cell_turns_an_unfinished_exercise_into_one_line(capsys):
+    """Task 3's demo cells use the course's one helper (scoring.ExplainErrors) with its exercise table."""
     import matplotlib.pyplot as plt
 
-    with task3_checks.needs("SGD", "train"):
+    class SGD:
+        def step(self):
+            raise NotImplementedError()
+
+    with task3_checks.explain_errors("SGD", "train"):
         plt.figure()
-        raise NotImplementedError()
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "SGD (exercise 1) and train (exercise 4)" in out, out
-    assert "not implemented yet" in out and not plt.get_fignums()
+        SGD().step()
+    with task3_checks.explain_errors("SGD", "train"):
+        raise ValueError("from none of them")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "✗ SGD.step is not written yet: finish Exercise 1, then run this cell again.", lines
+    assert "It runs your SGD (Exercise 1), train (Exercise 4)" in lines[1] and len(lines) == 2, lines
+    assert not plt.get_fignums()
 
 
 def test_run_all_of_the_untouched_release_reaches_the_last_cell():
@@ -353,4 +365,4 @@ def test_run_all_of_the_untouched_release_reaches_the_last_cell():
               if o.output_type == "error"]
     assert errors == [("self_checks", "AssertionError")], errors
     printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream")
-    assert "This cell uses your SGD (exercise 1)" in printed and "Traceback" not in printed
+    assert "SGD.step is not written yet: finish Exercise 1" in printed and "Traceback" not in printed

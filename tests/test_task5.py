@@ -44,7 +44,7 @@ def _score(spec, namespace, test_id, seed):
     return score, out.getvalue()
 
 
-@pytest.mark.parametrize("test_id", ["test_train_val_split", "test_l2", "test_dropout", "test_early_stopping"])
+@pytest.mark.parametrize("test_id", ["test_k_fold", "test_l2", "test_dropout", "test_early_stopping"])
 def test_reference_answers_earn_full_marks_whatever_the_seed(reference, test_id):
     spec, namespace = reference
     for seed in [*range(8), trusted.seeds_of(TASK5)[test_id]]:
@@ -66,3 +66,24 @@ def test_l2_generalizes_needs_the_gradient(reference):
     _, check, _ = spec.TRUSTED["test_l2_generalizes"]
     with contextlib.redirect_stdout(io.StringIO()):
         assert check(lambda model, lam: None, points=1.0, seed=53) == 0.0
+
+
+def test_every_k_fold_answer_of_the_bank_is_judged_alike_whatever_the_seed():
+    """Every seed the check may get has a remainder to spread and catches each bug of the bank; correct
+    formulations (other fold boundaries, the global generator, a generator of splits) keep full marks."""
+    import numpy as np
+
+    from autograder.submissions import BANK, read_answers
+
+    spec = specs.load(TASK5)
+    check = spec.TRUSTED["test_k_fold"][1]
+    seeds = [*range(8), trusted.seeds_of(TASK5)["test_k_fold"]]
+    for folder in sorted((BANK / TASK5).glob("*/kfold_*")):
+        namespace = {"np": np}
+        exec(read_answers(folder)["k_fold"], namespace)
+        with contextlib.redirect_stdout(io.StringIO()):
+            scores = [check(namespace["k_fold_splits"], points=1.0, seed=seed) for seed in seeds]
+        if folder.parent.name == "correct":
+            assert scores == [1.0] * len(seeds), (folder.name, scores)
+        else:
+            assert max(scores) < 1.0, (folder.name, scores)

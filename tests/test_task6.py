@@ -1,5 +1,5 @@
 """Task 6's checks in-process: the reference answers pass whatever the seed, the trained-network
-check reads nothing but the weights, and `demo` turns an unfinished answer into one line.
+check reads nothing but the weights, and `explain_errors` turns an unfinished answer into one line.
 
 tests/test_bank.py grades the same answers through the sandbox.
 """
@@ -98,8 +98,9 @@ def test_the_trained_network_is_judged_by_its_weights_alone():
     assert score == 0 and "not a Model with modules" in report, report
 
 
-def test_demo_says_in_one_line_what_is_unfinished():
-    from task6_checks import demo
+def test_an_experiment_says_in_one_line_what_is_unfinished():
+    """Task 6's experiments use the course's one helper (scoring.ExplainErrors) with its exercise table."""
+    from task6_checks import explain_errors
 
     class Softmax:
         def forward(self, z):
@@ -109,19 +110,18 @@ def test_demo_says_in_one_line_what_is_unfinished():
         return np.eye(3)[Y_hat]  # floats as indices: IndexError
 
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        with demo("The training", needs="Exercise 1"):
+        with explain_errors("Softmax"):
             Softmax().forward(np.zeros((2, 3, 1)))
-        with demo("The confusion matrix", needs="Exercise 5"):
+        with explain_errors("predict"):
             predict(np.zeros(2))
-        with demo("Nothing wrong", needs="Exercise 2"):
+        with explain_errors("CrossEntropyLoss"):
             pass
-        with demo("The plot", needs="Exercise 4"):
+        with explain_errors("one_hot"):
             print(undefined_by_an_earlier_cell)  # noqa: F821 - the point of the test
     lines = out.getvalue().splitlines()
-    assert lines[0] == ("✗ The training did not run: Softmax.forward is not written yet: finish Exercise 1, "
-                        "then run this cell again.")
-    assert lines[1].startswith("✗ The confusion matrix did not run: predict raised IndexError: ") and \
+    assert lines[0] == "✗ Softmax.forward is not written yet: finish Exercise 1, then run this cell again."
+    assert lines[1].startswith("✗ predict raised IndexError: ") and \
         lines[1].endswith(": fix Exercise 5 (its self-check says more), then run this cell again.")
-    assert lines[2] == ("✗ The plot did not run: it needs `undefined_by_an_earlier_cell`, which an earlier cell "
-                        "did not make: fix the first ✗ above, then run this cell again.")
+    assert lines[2] == ("✗ this cell needs `undefined_by_an_earlier_cell`, which an earlier cell did not make: "
+                        "fix the first ✗ above, then run this cell again.")
     assert len(lines) == 3

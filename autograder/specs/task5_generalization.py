@@ -2,7 +2,7 @@
 
 Every graded cell is scored by the student's self-check (checks/task5_checks.py) with the
 grader's seeds: every expected value there is computed from the grader's own numbers (the
-samples it splits, the weights and gradients it writes into the layers, the losses it feeds),
+samples it splits into folds, the weights and gradients it writes into the layers, the losses it feeds),
 never read from the student. The classes a check builds where the student's code runs
 (TRUSTED_HELPERS) are the given framework classes and small stand-ins of task5_checks:
 
@@ -23,15 +23,15 @@ from task5_checks import (
     _SetWeights,
     check_dropout,
     check_early_stopping,
+    check_k_fold,
     check_l2,
     check_l2_generalizes,
-    check_train_val_split,
 )
 
 # The checks the grader runs itself, against the answer cell alone in its own sandbox
 # (autograder/trusted.py): test cell -> (answer cell, check, class or function name(s)).
 TRUSTED = {
-    "test_train_val_split": ("train_val_split", check_train_val_split, "train_val_split"),
+    "test_k_fold": ("k_fold", check_k_fold, "k_fold_splits"),
     "test_l2": ("l2", check_l2, ("l2_penalty", "add_l2_gradient")),
     "test_l2_generalizes": ("l2", check_l2_generalizes, "add_l2_gradient"),
     "test_dropout": ("dropout", check_dropout, "Dropout"),
@@ -47,4 +47,4 @@ TRUSTED_HELPERS = {
 }
 # The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
 # them (the student sees their output in their own notebook); see specs/__init__.py.
-EXPERIMENTS = ("overfit", "l2_sweep", "dropout_sweep", "early_run", "table")
+EXPERIMENTS = ("overfit", "l2_sweep", "cross_validation", "dropout_sweep", "early_run", "table")

@@ -97,3 +97,23 @@ def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=
         history["loss"].append(loss_sum / m)
         history["accuracy"].append(correct / m)
     return history
+
+
+def split_train_validation(X, Y, val_fraction=0.25, seed=0):
+    """Hold out a random part of the data for validation.
+
+    Args:
+        X: inputs, shape (m, n_in, 1).
+        Y: targets, shape (m, n_out, 1).
+        val_fraction: the fraction of the samples to hold out, between 0 and 1.
+        seed: seed of the permutation, np.random.default_rng(seed).
+
+    Returns:
+        X_train (m - n_val, n_in, 1), Y_train (m - n_val, n_out, 1), X_val (n_val, n_in, 1) and
+        Y_val (n_val, n_out, 1), where n_val = round(val_fraction * m).
+    """
+    m = X.shape[0]
+    order = np.random.default_rng(seed).permutation(m)
+    n_val = round(val_fraction * m)
+    held_out, kept = order[:n_val], order[n_val:]
+    return X[kept], Y[kept], X[held_out], Y[held_out]

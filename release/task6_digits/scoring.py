@@ -254,6 +254,9 @@ class ExplainErrors:
     quietly, so that Run All goes on. The line names the student's function that failed (found
     in the traceback) and the exercise to finish; a figure the block had started is not shown.
 
+    Every task's checks module makes one for its demo cells, `explain_errors(*uses)`, from its own
+    `EXERCISES` table: `with explain_errors("SGD", "train"): ...`.
+
     Args:
         exercises: {the student's class or function name: "Exercise 1", ...}.
         uses: the names this cell runs, for an error that comes from none of them.
@@ -289,13 +292,16 @@ class ExplainErrors:
             return (f"\N{BALLOT X} this cell needs `{error.name}`, which an earlier cell did not make: fix the "
                     "first \N{BALLOT X} above, then run this cell again.")
         names = ", ".join(f"{name} ({self.exercises[name]})" for name in self.uses if name in self.exercises)
-        return (f"\N{BALLOT X} this cell stopped ({type(error).__name__}: {error}). It runs your {names}: "
+        what = describe_exception(error) if isinstance(error, NotImplementedError) else \
+            f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return (f"\N{BALLOT X} this cell stopped ({what}). It runs your {names}: "
                 "make their self-checks pass, then run this cell again.")
 
     def _student_frame(self, error):
         """(qualified name, exercise, "line N: `code`") of the innermost frame of the student's code."""
         for frame, lineno in reversed(list(traceback.walk_tb(error.__traceback__))):
-            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            # A class or function defined inside another is named from its own name on.
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name).split("<locals>.")[-1]
             owner = name.split(".")[0]
             if owner in self.exercises:
                 code = linecache.getline(frame.f_code.co_filename, lineno).strip()

@@ -438,6 +438,27 @@ BATCH_STUDENTS["t1"] = t1
 
 
 # ===================================================================== batch t2 (Task 2)
+T2_CLASSMATE = "s00_a_reference"  # the folder of batch t2's first student
+T2_CHOSEN_ID = "rt_chosen"  # an id whose draw an attacker prefers (its answers differ from theirs)
+
+
+def _student_id_cell(source):
+    """Replace the source of Task 2's student-id cell (a plain code cell: the student's to edit)."""
+    def mutate(notebook):
+        cells = [c for c in notebook.cells if c.get("id") == "find_bug_student"]
+        assert len(cells) == 1, "Task 2's student-id cell (id find_bug_student) is gone"
+        cells[0].source = source
+        return notebook
+    return mutate
+
+
+def _recorded_as(variable, find_bug):
+    """The find_bug answer `find_bug` with its answer recorded under the id in `variable`."""
+    line = "suspects = record_suspects(my_suspects, STUDENT_ID)"
+    assert line in find_bug, "the find_bug answer no longer records with this line"
+    return find_bug.replace(line, f"suspects = record_suspects(my_suspects, {variable})")
+
+
 t2 = [reference("a_reference", T2), Student("b_wrong_linear", role="baseline", answers={"linear": WRONG_T2_LINEAR}),
       Student("b_wrong_suspects", role="baseline",
               answers={"find_bug": 'suspects = {"A": "Dense_1.W", "B": "Dense_1.b"}'}),
@@ -466,8 +487,24 @@ for attack in [
         baseline="b_wrong_suspects", targets=("test_find_bug",)),
     Attack("planted_key_by_introspection", 9, "t2", Student("planted_introspection", answers={
         "find_bug": S.PLANTED_KEY_BY_INTROSPECTION}),
-        "the planted-bug hunt answered by introspecting the mystery networks' planted Linear subclasses "
-        "(no gradient check run)", baseline="b_wrong_suspects", targets=("test_find_bug",)),
+        "the planted-bug hunt answered by reading the spoiled shape, gradient and factor out of the closure of "
+        "the mystery networks' Linear subclass (no gradient check run), recorded under the student's own id",
+        baseline="b_wrong_suspects", targets=("test_find_bug",)),
+    Attack("planted_key_from_the_draw", 9, "t2", Student("planted_draw", answers={
+        "find_bug": S.PLANTED_KEY_FROM_THE_DRAW}),
+        "the planted-bug hunt answered from the student's id with the released checks' own draw "
+        "(task2_checks.mystery_plan), no network looked at", baseline="b_wrong_suspects", targets=("test_find_bug",)),
+    Attack("draw_for_a_classmate", 9, "t2", Student("draw_classmate", mutate=_student_id_cell(
+        S.DRAW_FOR_A_CLASSMATE.format(classmate=T2_CLASSMATE))),
+        "the student-id cell names a classmate (whose answers are known, or easier): the honest hunt of the "
+        "classmate's networks, recorded under the classmate's id", baseline="b_wrong_suspects",
+        targets=("test_find_bug",)),
+    Attack("draw_of_choice_recorded_as_own", 9, "t2", Student("draw_of_choice", mutate=_student_id_cell(
+        S.DRAW_OF_CHOICE.format(chosen=T2_CHOSEN_ID)), answers={"find_bug": _recorded_as(
+            "_RT_OWN_ID", reference_answers(T2)["find_bug"])}),
+        "os.environ['COURSE_STUDENT_ID'] (set by the grader) overwritten with an id of the student's choice, "
+        "so that the networks are drawn for it; the honest hunt of those, recorded under the student's own id",
+        baseline="b_wrong_suspects", targets=("test_find_bug",)),
 ]:
     t2.append(attack.student)
     add(attack)

@@ -550,7 +550,7 @@ def _rt_remembering_backward(self, input, target):
 '''
 
 
-# Task 2's planted-bug hunt without hunting: the answer key from the released checks module.
+# Task 2's planted-bug hunt without hunting: an answer key in the released checks module (there is none).
 PLANTED_KEY_FROM_MODULE = r'''
 import re as _rt_re
 import task2_checks as _rt_checks
@@ -562,32 +562,67 @@ else:
     suspects = {k: f"{layer}.{grad}" for k, layer, grad in
                 _rt_re.findall(r'"([AB])"\s*:\s*\(\s*"(\w+)"\s*,\s*"d([Wb])"', _rt_text)}
 print("RTKEY", suspects)
+suspects = {"student": STUDENT_ID, **suspects}  # recorded under the student's own id, as record_suspects does
 '''
 
-# ... or read off the mystery networks' planted classes (they run in the student's process):
-# the planted subclass's backward keeps which gradient it spoils (and of which layer) in its closure.
+# ... or read off the mystery networks (they run in the student's process): every Linear layer is one
+# subclass of the student's Linear whose backward keeps, in its closure, the shape of the layer it spoils
+# (a tuple), which gradient (a str) and the factor (a function of m). No gradient check is run.
 PLANTED_KEY_BY_INTROSPECTION = r'''
-_rt_networks = mystery_networks(Linear, ReLU, Sigmoid, BCELoss, Model)
-suspects = {}
-for _rt_name, (_rt_model, *_rt_rest) in _rt_networks.items():
-    _rt_modules = _rt_model.modules
-    _rt_planted = [m for m in _rt_modules.values() if isinstance(m, Linear) and type(m) is not Linear]
-    if not _rt_planted:
-        continue
-    _rt_closure = {}
-    for _rt_cell in type(_rt_planted[0]).backward.__closure__ or ():
-        try:
-            _rt_closure.setdefault(type(_rt_cell.cell_contents).__name__, _rt_cell.cell_contents)
-        except ValueError:
-            pass
-    _rt_grad, _rt_shape = _rt_closure.get("str", "dW"), _rt_closure.get("tuple")
-    if _rt_shape is not None:
-        _rt_layer = next(n for n, m in _rt_modules.items() if np.shape(getattr(m, "W", None)) == tuple(_rt_shape))
-    else:
-        _rt_layer = next(n for n, m in _rt_modules.items() if m is _rt_planted[0])
-    suspects[_rt_name] = f"{_rt_layer}.{_rt_grad[1:]}"
-print("RTKEY", suspects)
+def my_suspects():
+    found = {}
+    for _rt_name, (_rt_model, _rt_loss, _rt_X, _rt_Y) in networks.items():
+        _rt_linears = [(n, m) for n, m in _rt_model.modules.items() if isinstance(m, Linear)]
+        _rt_free = {}
+        for _rt_cell in type(_rt_linears[0][1]).backward.__closure__ or ():
+            try:
+                _rt_free.setdefault(type(_rt_cell.cell_contents).__name__, _rt_cell.cell_contents)
+            except ValueError:
+                pass
+        _rt_shape, _rt_grad, _rt_factor = _rt_free["tuple"], _rt_free["str"], _rt_free["function"]
+        _rt_m = _rt_X.shape[0]
+        _rt_c = {"m": _rt_m, "1/m": 1 / _rt_m, "-1": -1.0, "0": 0.0, "2": 2.0, "1/2": 0.5}
+        _rt_layer = next(n for n, m in _rt_linears if np.shape(m.W) == tuple(_rt_shape))
+        found[_rt_name] = (_rt_layer if _rt_grad == "dx" else f"{_rt_layer}.{_rt_grad[1:]}",
+                           min(_rt_c, key=lambda k: abs(_rt_c[k] - _rt_factor(_rt_m))))
+    print("RTKEY", found)
+    return found
+
+
+suspects = record_suspects(my_suspects, STUDENT_ID)
 '''
+
+# ... or worked out from the id with the released checks' own draw (the same sha256 of the id that
+# mystery_networks uses): not even the networks are looked at.
+PLANTED_KEY_FROM_THE_DRAW = r'''
+import task2_checks as _rt_checks
+
+
+def my_suspects():
+    found = {}
+    for _rt_name in "AB":
+        _rt_sizes, _rt_m, (_rt_number, _rt_grad), _rt_factor, _rt_prefix = _rt_checks.mystery_plan(STUDENT_ID, _rt_name)
+        _rt_layer = f"{_rt_prefix}_{_rt_number}" + ("_out" if _rt_number == len(_rt_sizes) - 1 else "")
+        found[_rt_name] = (_rt_layer if _rt_grad == "dx" else f"{_rt_layer}.{_rt_grad[1:]}", _rt_factor)
+    print("RTKEY", found)
+    return found
+
+
+suspects = record_suspects(my_suspects, STUDENT_ID)
+'''
+
+# Another student's draw: the student-id cell (no nbgrader metadata, the student's to edit) names a
+# classmate whose answers they know, or the environment variable the grader sets is overwritten so that
+# the networks are drawn for an id of their choice, while the answer is recorded under their own id.
+DRAW_FOR_A_CLASSMATE = 'STUDENT_ID = "{classmate}"  # a classmate whose answers I know\n'
+DRAW_OF_CHOICE = r'''
+import os as _rt_os
+_RT_OWN_ID = _rt_os.environ.get("COURSE_STUDENT_ID", "")
+_rt_os.environ["COURSE_STUDENT_ID"] = "{chosen}"  # every draw from now on is for this id
+STUDENT_ID = ""
+print("RTDRAW own", repr(_RT_OWN_ID))
+'''
+
 
 # Student-controlled text that a terminal, a spreadsheet or a browser would act on.
 ESCAPES = "\x1b]0;RT-PWNED\x07\x1b[2J\x1b[31mRTESC\r\x00\x08"
