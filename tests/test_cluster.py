@@ -188,6 +188,32 @@ def test_a_cluster_that_cannot_grade_says_why(servers, submissions, tmp_path, mo
     assert not (tmp_path / "b" / "grades.csv").exists()
 
 
+def test_a_student_graded_on_the_cluster_reaches_neither_the_scheduler_nor_the_gradebook(servers, tmp_path):
+    """A hostile student who knows the ports tries to talk to the Dask scheduler (which runs whatever
+    it is sent) and to PostgreSQL from their notebook: the sandbox has no network, so both are refused,
+    and the honest student graded next on the same workers is untouched."""
+    from nbformat.v4 import new_code_cell
+
+    cluster, databases = servers
+    pg_port = int(databases["shared"].rsplit(":", 1)[1].split("/")[0])
+    probe = (f"import socket\nfor port in ({cluster.port}, {pg_port}):\n    try:\n"
+             "        socket.create_connection(('127.0.0.1', port), timeout=3).close()\n"
+             "        print('REACHED', port)\n    except OSError as error:\n        print('REFUSED', port)\n")
+    folder = tmp_path / "submitted"
+    notebook = build_submission(FIRST)
+    notebook.cells.insert(1, new_code_cell(probe))
+    write_submission(notebook, folder, "attacker", FIRST)
+    write_submission(build_submission(FIRST), folder, "honest", FIRST)
+    results = {r.student: r for r in grade(FIRST, folder, tmp_path / "out", workspace=tmp_path / "ws",
+                                           progress=False, html_feedback=False, log=lambda *_: None,
+                                           scheduler=cluster.address, jobs=1)}
+    printed = "".join(o.get("text", "") for o in results["attacker"].notebooks[f"{FIRST}.ipynb"].cells[1].outputs)
+    assert "REFUSED" in printed and "REACHED" not in printed, printed
+    assert results["attacker"].score <= results["honest"].score == results["honest"].max_score - \
+        results["honest"].pending_points
+    cluster.wait_for_workers(2, timeout=10)  # both workers still there
+
+
 def _closed_port():
     from servers import free_port
 

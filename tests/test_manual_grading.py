@@ -1,4 +1,4 @@
-"""Written answers and the instructor's work in formgrader, through regrades (grading.record).
+"""Written answers and the instructor's work in formgrader, through regrades (grading.record_one).
 
 In a copy of the course whose Task 2 gets a written answer (a manually graded markdown cell,
 2 points) and ends with the 0-point `self_checks` cell:
