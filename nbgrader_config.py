@@ -55,6 +55,10 @@ c.Sandbox.draw_figures = False  # True: draw figures into graded notebooks and f
 # The grader's own side of the wall (autograder/grading.py, trusted.py), bounded per student too.
 c.Grader.checks_timeout = 300  # wall seconds for all trusted checks of one student together
 c.Grader.memory_mb = 6144  # address space of each grading worker (at least the sandbox's + 1 GB)
+# Grade on a Dask cluster (README, "Grading on a cluster"), formgrader's Autograde button included:
+# c.Grader.scheduler = "tcp://10.0.0.1:8786"
+# The gradebook: SQLite here by default; a PostgreSQL server for several graders and formgrader:
+# c.CourseDirectory.db_url = "postgresql+psycopg://grader@dbhost/course"
 
 # nbgrader's own `generate_feedback` (formgrader's Generate Feedback button) never shows hidden
 # tests: the graded notebooks in autograded/ hold them for the instructor's eyes only. A 0-point

@@ -180,6 +180,7 @@ GRADER_DEFAULTS = {
     "checks_timeout": 300.0,  # wall seconds of trusted checks per student, all checks together
     "memory_mb": 6144,  # address space of each grading worker (the grader's side of the wall)
     "duedates": {},  # assignment -> due date ("2025-10-13 23:59:00 Europe/Berlin"), into the gradebook
+    "scheduler": None,  # a Dask scheduler's address: every grading (formgrader's button too) runs there
 }
 
 
@@ -201,13 +202,14 @@ def start_sandboxes(job):
     (on a Dask cluster's workers with `scheduler`, else on this machine)."""
     sync_assignment(job.assignment)  # the files the sandbox gets (e.g. Task 3's framework.py) come first
     memory = max(int(job.grader["memory_mb"]), job.limits.memory_mb + 1024)
-    if job.options.scheduler:
+    scheduler = job.options.scheduler or job.grader.get("scheduler")
+    if scheduler:
         from .cluster import ClusterError, ClusterPool, Setup
         from .course import fingerprint
 
         setup = Setup(job.assignment, fingerprint(job.assignment), job.limits, job.options.unsafe_no_sandbox, memory)
         try:
-            job.pool = ClusterPool(job.options.scheduler, setup)
+            job.pool = ClusterPool(scheduler, setup)
         except ClusterError as error:
             raise GradingError(str(error)) from None
         return

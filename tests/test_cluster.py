@@ -188,7 +188,8 @@ def test_a_cluster_that_cannot_grade_says_why(servers, submissions, tmp_path, mo
     assert not (tmp_path / "b" / "grades.csv").exists()
 
 
-def test_a_student_graded_on_the_cluster_reaches_neither_the_scheduler_nor_the_gradebook(servers, tmp_path):
+def test_a_student_graded_on_the_cluster_reaches_neither_the_scheduler_nor_the_gradebook(servers, tmp_path,
+                                                                                          monkeypatch):
     """A hostile student who knows the ports tries to talk to the Dask scheduler (which runs whatever
     it is sent) and to PostgreSQL from their notebook: the sandbox has no network, so both are refused,
     and the honest student graded next on the same workers is untouched."""
@@ -204,11 +205,17 @@ def test_a_student_graded_on_the_cluster_reaches_neither_the_scheduler_nor_the_g
     notebook.cells.insert(1, new_code_cell(probe))
     write_submission(notebook, folder, "attacker", FIRST)
     write_submission(build_submission(FIRST), folder, "honest", FIRST)
+    from autograder import cluster as cluster_module
+
+    used = []
+    monkeypatch.setattr(cluster_module.ClusterPool, "map", lambda self, *a, _map=cluster_module.ClusterPool.map,
+                        **k: used.append(self) or _map(self, *a, **k))
     results = {r.student: r for r in grade(FIRST, folder, tmp_path / "out", workspace=tmp_path / "ws",
                                            progress=False, html_feedback=False, log=lambda *_: None,
-                                           scheduler=cluster.address, jobs=1)}
+                                           overrides={"Grader.scheduler": cluster.address})}  # (config)
     printed = "".join(o.get("text", "") for o in results["attacker"].notebooks[f"{FIRST}.ipynb"].cells[1].outputs)
     assert "REFUSED" in printed and "REACHED" not in printed, printed
+    assert used, "c.Grader.scheduler did not send the class to the cluster"
     assert results["attacker"].score <= results["honest"].score == results["honest"].max_score - \
         results["honest"].pending_points
     cluster.wait_for_workers(2, timeout=10)  # both workers still there
