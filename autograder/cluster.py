@@ -24,6 +24,7 @@ import fcntl
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,9 @@ class Setup:
 
 
 # ------------------------------------------------------------ worker side
-_IDLE = {}  # repr(Setup) -> [Pool, ...] not grading right now (one per task running at once)
+_IDLE = OrderedDict()  # repr(Setup) -> [Pool, ...] not grading right now, the most recently used last
 _LOCK = threading.Lock()
+KEPT = 2  # setups whose grading processes a worker keeps warm (two classes graded in turn, say)
 
 
 def _sync(assignment):
@@ -82,6 +84,7 @@ def _new_pool(setup):
 def _take(setup):
     with _LOCK:
         idle = _IDLE.setdefault(repr(setup), [])
+        _IDLE.move_to_end(repr(setup))
         if idle:
             return idle.pop()
     _checked(setup)
@@ -89,8 +92,15 @@ def _take(setup):
 
 
 def _give_back(setup, pool):
+    """Keep `pool` warm for the next student; close the grading processes of setups long unused (an
+    older commit of the course, another assignment), so a worker never piles up sandboxes."""
     with _LOCK:
         _IDLE.setdefault(repr(setup), []).append(pool)
+        _IDLE.move_to_end(repr(setup))
+        stale = [_IDLE.popitem(last=False)[1] for _ in range(max(0, len(_IDLE) - KEPT))]
+    for pools in stale:
+        for old in pools:
+            old.close()
 
 
 def warm(setup):

@@ -235,3 +235,26 @@ def course_copy(tmp_path):
     from course_copy import copy_course
 
     return copy_course(tmp_path / "course")
+
+
+def test_a_worker_keeps_warm_only_the_setups_it_used_last(monkeypatch):
+    """Grading processes of an older commit or another class are closed, not piled up (no servers)."""
+    from autograder import cluster as worker_side
+
+    class FakePool:
+        def __init__(self, name):
+            self.name, self.closed = name, False
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(worker_side, "_IDLE", worker_side.OrderedDict())
+    monkeypatch.setattr(worker_side, "_checked", lambda setup: None)
+    monkeypatch.setattr(worker_side, "_new_pool", lambda setup: FakePool(setup.assignment))
+    setups = [worker_side.Setup(name, "f", None, False, 1) for name in ("a", "b", "c")]
+    pools = {}
+    for setup in setups:
+        pools[setup.assignment] = worker_side._take(setup)
+        worker_side._give_back(setup, pools[setup.assignment])
+    assert [p.closed for p in pools.values()] == [True, False, False]
+    assert worker_side._take(setups[2]) is pools["c"]  # the warm one is reused
