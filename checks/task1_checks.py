@@ -168,6 +168,8 @@ def _check_random_weights(Linear, seed):
 def _forward_hint(failure, W, x, own_W):
     """Why forward failed on the check's W (out, in); `own_W` is the one the layer's __init__ made."""
     (n_out, n_in), m = W.shape, x.shape[0]
+    if str(failure).startswith("not implemented yet"):
+        return CheckFailed(f"forward {failure}")  # shapes would only distract from an unwritten forward
     if own_W is not None and n_in != n_out and own_W.shape == (n_in, n_out):
         return CheckFailed(f"forward {failure}. Your __init__ makes W transposed, {own_W.shape} = (in, out), "
                            "and forward fails when self.W has the course's shape (out, in) = "
@@ -218,7 +220,8 @@ def check_linear(Linear, points=None, seed=0):
             try:
                 layer = run_student(Linear, n_in_, n_out_)
             except CheckFailed as failure:
-                runs.append((None,) * 6 + (f"Linear({n_in_}, {n_out_}) {failure}",))
+                runs.append((None,) * 6 + (f"forward was not tested, because Linear({n_in_}, {n_out_}) could not "
+                                           f"be created: __init__ {failure}",))
                 continue
             stale_W, stale_b = getattr(layer, "W", None), getattr(layer, "b", None)
             stale_W = np.array(stale_W, dtype=float) if isinstance(stale_W, np.ndarray) else None
@@ -437,12 +440,14 @@ def _loss_runs(Loss, cases):
 
 
 def _loss_shape_hints(m, n):
+    """{wrong shape: why}: which reduction gives a loss of that shape, for a batch of m samples with n outputs."""
     return {
         (n, 1): "averaged over the batch (axis 0): return one loss per sample, shape (m, 1, 1); "
                 "the mean over the batch is taken outside the loss",
-        (1, n, 1): "averaged over the batch (axis 0): average over the output features (axis 1)",
         (): "a single number: return one loss per sample, shape (m, 1, 1) (mean over axis 1 only)",
         (1, 1, 1): "averaged over everything: return one loss per sample (mean over axis 1 only)",
+        # With one output (n = 1) this is also (1, 1, 1), where it is the likelier mistake.
+        (1, n, 1): "averaged over the batch (axis 0): average over the output features (axis 1)",
         (m, 1): "the mean over axis 1 dropped that axis: use keepdims=True to keep (m, 1, 1)",
         (m,): "the reduction dropped axes: use np.mean(..., axis=1, keepdims=True) to keep (m, 1, 1)",
         (m, n, 1): "one loss per output feature: average them over the features (axis 1, keepdims=True)",
@@ -508,15 +513,19 @@ def _expect_own_eps(BCELoss, helpers):
     loss = run_student(BCELoss)
     change = run_student(setter, loss, "eps", _CHECK_EPS)
     try:
-        got = expect_array("the loss", run_student(loss.forward, p.copy(), y.copy()), p.shape).ravel()
+        result = run_student(loss.forward, p.copy(), y.copy())
     finally:
         run_student(setter, loss, "eps", run_student(getattr, change, "before"))
+    _fail_if_not_finite(result, p.shape, f"the loss is inf or NaN for a certain mistake (p = 0 for y = 1): {_CLIP_P}")
+    got = expect_array("the loss", result, p.shape).ravel()
     wanted = -np.log(_CHECK_EPS)
-    if np.any(np.abs(got - wanted) > 1e-3 * wanted):
-        implied = float(np.exp(-got[0])) if np.isfinite(got[0]) and got[0] > 0 else float("nan")
-        raise CheckFailed(f"with BCELoss.eps = {_CHECK_EPS:g} a certain mistake (p = 0 for y = 1) must cost "
-                          f"-log(eps) = {wanted:.2f}; yours costs {got[0]:.3g}, as if eps were {implied:.0e}. "
-                          "Use self.eps, not a number of your own: the checks change eps")
+    # Only the size tells which eps clipped p: a flipped sign is the first line's mistake, not this one's.
+    if np.any(np.abs(np.abs(got) - wanted) > 1e-3 * wanted):
+        said = (f"with BCELoss.eps = {_CHECK_EPS:g} a certain mistake (p = 0 for y = 1) must cost "
+                f"-log(eps) = {wanted:.2f}; yours costs {got[0]:.3g}")
+        if abs(got[0]) > 1e-6:  # -log(eps) = |cost|: the eps it looks like
+            said += f", as if eps were {np.exp(-abs(got[0])):.0e}"
+        raise CheckFailed(f"{said}. Use self.eps, not a number of your own: the checks change eps")
 
 
 def check_bce_loss(BCELoss, points=None, seed=0, helpers=None):

@@ -486,25 +486,36 @@ class _Recorder(Module):
 
 
 def check_model(Model, points=None, seed=0):
-    """Model.backward visits the modules last to first, chaining each returned gradient."""
+    """Model.backward visits the modules last to first, chaining each returned gradient; the given
+    forward still visits them first to last (a student who edits it by accident is told so here)."""
     rng = _rng(seed)
     report = Report("Model.backward", points)
     log = []
     names = ["first", "second", "third", "fourth"]
     factors = [2.0, -3.0, 0.5, 5.0]
+    x = rng.standard_normal((3, 2, 1))
     grad = rng.standard_normal((3, 2, 1))
-    error = None
-    returned = None
+    error = forward_error = None
+    returned = output = None
+    forward_calls = []
     try:
         model = run_student(Model)
         recorders = [_Recorder(n, f, log) for n, f in zip(names, factors)]
         for recorder in recorders:
             model.add_module(recorder, recorder.name)
-        run_student(model.forward, rng.standard_normal((3, 2, 1)))
-        del log[:]
-        returned = run_student(model.backward, grad.copy())
     except CheckFailed as failure:
-        error = str(failure)
+        error = forward_error = str(failure)
+    if error is None:
+        try:
+            output = run_student(model.forward, x.copy())
+        except CheckFailed as failure:  # backward is checked all the same: the recorders need no forward
+            forward_error = str(failure)
+        forward_calls = [name for kind, name in log if kind == "forward"]
+        del log[:]
+        try:
+            returned = run_student(model.backward, grad.copy())
+        except CheckFailed as failure:
+            error = str(failure)
 
     with report.part("calls backward of every module once, from the last to the first", weight=1):
         if error:
@@ -538,6 +549,16 @@ def check_model(Model, points=None, seed=0):
         hints = [(grad, "backward returned the gradient it received: return the one the first module returned"),
                  (grad * factors[-1], "backward returned what the last module returned: return the first one's")]
         expect_close("the returned gradient", returned, expected, hints)
+    # Worth no points (the given forward is no answer, and whole networks test it), but it fails the self-check.
+    with report.part("the given forward still runs the modules first to last", weight=0):
+        given = "Model.forward is given code: put it back as it was (first to last, input = module(input))"
+        if forward_error:
+            raise CheckFailed(f"forward {forward_error}. {given}")
+        if forward_calls != names:
+            order = "last to first" if forward_calls == names[::-1] else f"as {forward_calls}"
+            raise CheckFailed(f"forward visits the modules {order}. {given}")
+        expect_close("model.forward(input)", output, x * float(np.prod(factors)),
+                     [(x, f"forward returned its input unchanged. {given}")])
     return report.finish()
 
 
@@ -569,6 +590,15 @@ def _measured_in_place(numerical_gradient, x, c, helpers):
         return run_student(helpers["_InPlaceCost"](x, c).forward, 1e-6)
     x = x.copy()
     return run_student(numerical_gradient, lambda _: float(np.sum(c * np.sin(x))), x, 1e-6)
+
+
+def _same(result, value, atol):
+    """Whether `result` (the student's, of any type) is the array `value` to within `atol`."""
+    try:
+        array = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return array.shape == value.shape and bool(np.all(np.abs(array - value) <= atol))
 
 
 def check_numerical_gradient(numerical_gradient, points=None, seed=0, helpers=None):
@@ -628,7 +658,12 @@ def check_numerical_gradient(numerical_gradient, points=None, seed=0, helpers=No
         if result is not None and np.shape(result) == x.shape and np.allclose(result, 0.0, atol=1e-12):
             raise CheckFailed("a cost that reads the array itself (as `lambda W: ...` of a network does) sees no "
                               "nudge: change the entries of x in place (and put them back), do not hand f copies")
-        expect_close("the numerical gradient", result, c * np.cos(x), rtol=0, atol=4e-8)
+        # Nudges that reach the cost give a derivative; which difference quotient it is, the first part says.
+        def f(v):
+            return float(np.sum(c * np.sin(v)))
+        measured = [c * np.cos(x)] + [_one_sided(f, x, 1e-6, sign) for sign in (1, -1)]
+        if not any(_same(result, value, atol=4e-8) for value in measured):
+            expect_close("the numerical gradient", result, c * np.cos(x), rtol=0, atol=4e-8)
     with report.part("leaves x exactly as it found it", weight=0.5):
         for given, after, _, _, _, _ in successful(cases):
             if not np.array_equal(after, given):
@@ -786,6 +821,10 @@ def pieces_of(model):
 def check_suspects_form(suspects, networks):
     """The form of the answer only (where the bugs are, and which, is for the grader to say)."""
     report = Report("Planted-bug hunt (the form of the answer)")
+    if not networks:
+        with report.part("your mystery networks A and B", weight=1):
+            raise CheckFailed("there are none yet: they are drawn from your student id, and STUDENT_ID is empty. "
+                              "Write your id in the cell that sets STUDENT_ID (section 7), then run from there again")
     for name, (model, *_) in networks.items():
         with report.part(f"network {name}: (where, factor): a W, a b or a Linear layer of that network, and one of "
                          "the six factors", weight=1):

@@ -167,3 +167,22 @@ def test_the_release_keeps_its_rubrics_and_runs_its_top_level_answer_cells():
     quietly(exec, cells["find_bug"], namespace)
     quietly(exec, cells["main"], namespace)
     assert namespace["suspects"] is None and (namespace["mlp"], namespace["loss_fn"]) == (None, None)
+
+
+def test_a_one_sided_difference_that_nudges_in_place_passes_the_in_place_part():
+    """The one-sided difference is the first part's mistake; the in-place part sees its nudges reach the cost."""
+    namespace = student("bugs", "numgrad_one_sided")
+    _, report = quietly(task2_checks.check_numerical_gradient, namespace["numerical_gradient"], points=2, seed=3)
+    assert "\N{CHECK MARK} nudges x itself, in place" in report and "one-sided difference" in report, report
+
+
+def test_check_model_names_a_given_forward_broken_by_accident():
+    namespace = student("bugs", "model_forward_reversed")
+    score, report = quietly(task2_checks.check_model, namespace["Model"], points=2, seed=3)
+    assert "forward visits the modules last to first. Model.forward is given code" in report, report
+    assert score == 2, report  # its backward is right (the whole-network tests cost it its points)
+
+
+def test_without_a_student_id_the_form_check_fails_and_says_why():
+    _, report = quietly(task2_checks.check_suspects_form, None, {})
+    assert "STUDENT_ID is empty" in report and "All checks passed" not in report, report

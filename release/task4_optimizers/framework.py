@@ -259,7 +259,8 @@ class Model(Module):
         """Run every module's backward, last to first, passing each returned gradient on.
 
         Args:
-            z: dL_i/d(output) from loss_fn.backward, shape (m, n_out, 1).
+            z: a gradient, not a layer's z: dL_i/d(output), the gradient of each sample's loss with respect to
+                the model's output, as loss_fn.backward returns it, shape (m, n_out, 1).
 
         Returns:
             dL_i/dX, shape (m, n_features, 1).
