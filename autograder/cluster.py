@@ -62,14 +62,26 @@ def _sync(assignment):
         sync_assignment(assignment)
 
 
-def _checked(setup):
+def _checked(setup, worker=None):
     from .course import fingerprint
 
     _sync(setup.assignment)
     mine = fingerprint(setup.assignment)
     if mine != setup.fingerprint:
-        raise ClusterError(f"this worker's course ({mine}) is not the instructor's ({setup.fingerprint}): "
-                           "update its checkout and environment to the same commit")
+        raise ClusterError(f"the Dask worker {_me(worker)} has another version of the course ({mine}, the "
+                           f"instructor's is {setup.fingerprint}): update its checkout and environment to the "
+                           "same commit")
+
+
+def _me(worker=None):
+    """This Dask worker's name and address (for messages)."""
+    try:
+        from distributed import get_worker
+
+        worker = worker or get_worker()
+        return f"{worker.name} ({worker.address})"
+    except (ImportError, ValueError):
+        return "(not in a Dask worker)"
 
 
 def _new_pool(setup):
@@ -81,13 +93,13 @@ def _new_pool(setup):
                 memory_mb=setup.memory_mb, start_method="forkserver")
 
 
-def _take(setup):
+def _take(setup, worker=None):
     with _LOCK:
         idle = _IDLE.setdefault(repr(setup), [])
         _IDLE.move_to_end(repr(setup))
         if idle:
             return idle.pop()
-    _checked(setup)
+    _checked(setup, worker)
     return _new_pool(setup)
 
 
@@ -103,10 +115,10 @@ def _give_back(setup, pool):
             old.close()
 
 
-def warm(setup):
-    """Run on every worker before the class: check the course, start a grading process (its sandbox warms
-    while the first students are sent). Returns this worker's fingerprint."""
-    _give_back(setup, _take(setup))
+def warm(setup, dask_worker=None):
+    """Run on every worker before the class (`Client.run` passes `dask_worker`): check the course, start a
+    grading process (its sandbox warms while the first students are sent). Returns the fingerprint."""
+    _give_back(setup, _take(setup, dask_worker))
     return setup.fingerprint
 
 

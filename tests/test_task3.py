@@ -5,12 +5,15 @@
   kept here (`MORE_BUGS`) to keep the sandboxed bank short;
 - the reference answers earn full marks whatever the seed, and the tiny-batch settings the
   notebook's text allows pass every initialization the grader may draw;
-- the self-check of `train` expects the batches of the student's own minibatches (a legacy-seeded
-  iterator costs nothing there) and says so when that iterator is not reproducible;
-- the hints that used to mislead (a tie at the threshold, a percentage) are unambiguous;
+- the self-check of `train`, like the grader, runs the student's loop with the reference
+  `minibatches`, so a broken iterator of the student's costs nothing there; a loop whose epochs
+  miss samples is told so (not that it saw more);
+- the hints that used to mislead (a tie at the threshold, a percentage) are unambiguous, and the
+  split's cases tell round() from int() and from rounding up;
 - the notebook: written answers graded by hand with a rubric the release does not show, the
   points of the intro table, the last cell, no file a student does not have, a progress bar whose
-  final state is in its text output, and Run All of the untouched release reaches the end.
+  final state is in its text output, demo cells that name the unfinished function, and Run All of
+  the untouched release reaches the end without a progress bar.
 """
 
 import contextlib
@@ -83,6 +86,7 @@ BANK_HINTS = {
     "sgd_plus_equals": "moved uphill",
     "sgd_stale_gradients": "dW of an earlier backward pass",
     "split_in_place": "changed the caller's X or Y",
+    "split_int_not_round": "1.75 was cut down to 1 (as int() does)",
     "split_not_shuffled": "the split is not random",
     "tiny_crawls": "larger steps or more epochs",
     "train_full_batch": "each epoch was one batch of all 50 samples",
@@ -107,6 +111,7 @@ def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
         loss_sum, correct = 0.0, 0.0
         for X_batch, Y_batch in minibatches({data}, batch_size, shuffle={shuffle}, seed={seed}):
+            {first}
             Y_hat = model(X_batch)
             loss_sum += float(np.sum(loss_fn(Y_hat, Y_batch)))
             correct += accuracy(Y_hat, Y_batch) * len(X_batch)
@@ -119,8 +124,29 @@ def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=
 '''
 
 
-def loop(before="", data="X, Y", shuffle="True", seed="seed + epoch", scale="", after=""):
-    return TRAIN_LOOP.format(before=before, data=data, shuffle=shuffle, seed=seed, scale=scale, after=after)
+def loop(before="", data="X, Y", shuffle="True", seed="seed + epoch", first="", scale="", after=""):
+    return TRAIN_LOOP.format(before=before, data=data, shuffle=shuffle, seed=seed, first=first, scale=scale,
+                             after=after)
+
+
+# m // batch_size random batches per epoch, drawn with replacement (no minibatches).
+RANDOM_BATCHES = '''
+def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=False):
+    history = {"loss": [], "accuracy": []}
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        losses, right = [], []
+        for step in range(len(X) // batch_size):
+            index = rng.integers(0, len(X), batch_size)
+            Y_hat = model(X[index])
+            losses.append(loss_fn(Y_hat, Y[index]))
+            right.append(accuracy(Y_hat, Y[index]))
+            model.backward(loss_fn.backward(Y_hat, Y[index]))
+            optimizer.step()
+        history["loss"].append(float(np.mean(np.concatenate(losses))))
+        history["accuracy"].append(float(np.mean(right)))
+    return history
+'''
 
 
 MINIBATCHES = '''
@@ -165,6 +191,13 @@ MORE_BUGS = {
     # Every batch right; only the caller's arrays are changed (reordered after training).
     "train_reorders_at_the_end": ("train", loop(after="X[:], Y[:] = X[::-1].copy(), Y[::-1].copy()"),
                                   "changed the caller's X or Y in place"),
+    # Epochs that miss samples: the check says so, never that the loop saw more than m.
+    "train_skips_last_batch": ("train", loop(first="if len(X_batch) < batch_size:\n                continue"),
+                               "were all different (not all 50), then a batch of"),
+    "train_draws_with_replacement": ("train", RANDOM_BATCHES, "came twice among the first"),
+    "split_rounds_up": ("split", SPLIT.replace("round(val_fraction * len(X))", "int(np.ceil(val_fraction * len(X)))")
+                        .format(parts="X[order[n_val:]], Y[order[n_val:]], X[order[:n_val]], Y[order[:n_val]]"),
+                        "5.4 was rounded up to 6"),
     "split_val_from_end": ("split", SPLIT.format(parts="X[order[:len(X) - n_val]], Y[order[:len(X) - n_val]], "
                                                        "X[order[len(X) - n_val:]], Y[order[len(X) - n_val:]]"),
                            "not the other way"),
@@ -238,16 +271,14 @@ def test_the_tiny_batch_window_holds_for_every_initialization(lr):
 
 
 # ------------------------------------------------------------------ the self-check of train
-def test_train_self_check_expects_the_batches_of_the_students_own_minibatches():
-    legacy = MORE_BUGS["mb_legacy_randomstate"][1]
-    assert grade("train", {"minibatches": legacy}, self_check=True)[0] == 1
-    unseeded = MINIBATCHES.format(order="np.random.permutation(m)")
-    score, report = grade("train", {"minibatches": unseeded}, self_check=True)
-    assert score < 1 and "fix exercise 2 first" in report, report
-    assert grade("train", {"minibatches": unseeded})[0] == 1  # the grader uses its own iterator
-    unfinished = "def minibatches(X, Y, batch_size, shuffle=True, seed=None):\n    raise NotImplementedError()\n"
-    score, report = grade("train", {"minibatches": unfinished}, self_check=True)
-    assert score == 0 and "(in your minibatches, called by train)" in report, report
+def test_train_self_check_uses_the_reference_minibatches_as_the_grader_does():
+    """A correct train scores full marks in its self-check whatever the student's minibatches does."""
+    broken = {"drops the last batch": (BANK / A / "bugs" / "mb_drops_last_batch" / "minibatches.py").read_text(),
+              "unseeded": MINIBATCHES.format(order="np.random.permutation(m)"),
+              "unfinished": MINIBATCHES.replace("m = len(X)", "raise NotImplementedError()")}
+    for what, source in broken.items():
+        score, report = grade("train", {"minibatches": source}, self_check=True)
+        assert score == 1, f"{what}:\n{report}"
 
 
 # ------------------------------------------------------------------ hints that used to mislead
@@ -260,9 +291,13 @@ def test_the_accuracy_cases_tell_a_tie_from_the_wrong_side_and_a_percentage_from
         assert len({round(v, 9) for v in [expected, *values]}) == 6, values  # no two mistakes look alike
 
 
-def test_the_split_cases_have_whole_validation_sizes_in_floating_point():
-    for m, fraction in task3_checks._SPLIT_CASES:
-        assert fraction * m == round(fraction * m)
+def test_the_split_cases_tell_round_from_int_and_from_rounding_up():
+    sizes = [fraction * m for m, fraction in task3_checks._SPLIT_CASES]
+    assert all(abs(size % 1 - 0.5) > 0.1 for size in sizes)  # no half, where rounding conventions differ
+    assert any(int(size) != round(size) for size in sizes) and any(np.ceil(size) != round(size) for size in sizes)
+    score, report = grade("split", {"split": (BANK / A / "bugs" / "split_int_not_round" / "split.py").read_text()})
+    failed = [line for line in report.splitlines() if "\N{BALLOT X}" in line]
+    assert len(failed) == 1 and failed[0].lstrip("✗ ").startswith("returns X_train"), report  # the size part only
 
 
 # ------------------------------------------------------------------ the notebook
@@ -346,9 +381,14 @@ def test_a_demo_cell_turns_an_unfinished_exercise_into_one_line(capsys):
         SGD().step()
     with task3_checks.explain_errors("SGD", "train"):
         raise ValueError("from none of them")
+    space = namespace({"train": "def train(*args, **kwargs):\n    raise NotImplementedError()\n"})
+    with task3_checks.explain_errors("SGD", "train", "accuracy"):  # SGD and accuracy work: train is named
+        net = task3_checks._build((2, 3, 1), np.random.default_rng(0))
+        space["train"](net, None, space["SGD"](net, 0.5), None, None, 1, 1)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "✗ SGD.step is not written yet: finish Exercise 1, then run this cell again.", lines
-    assert "It runs your SGD (Exercise 1), train (Exercise 4)" in lines[1] and len(lines) == 2, lines
+    assert "It runs your SGD (Exercise 1), train (Exercise 4)" in lines[1], lines
+    assert lines[2:] == ["✗ train is not written yet: finish Exercise 4, then run this cell again."], lines
     assert not plt.get_fignums()
 
 
@@ -366,3 +406,4 @@ def test_run_all_of_the_untouched_release_reaches_the_last_cell():
     assert errors == [("self_checks", "AssertionError")], errors
     printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream")
     assert "SGD.step is not written yet: finish Exercise 1" in printed and "Traceback" not in printed
+    assert "it/s]" not in printed  # no progress bar of an unfinished train (nor of a finished one: see circles_train)

@@ -1,17 +1,14 @@
 """Grader-only spec of task3_training (see autograder/specs/__init__.py).
 
 Every autograded cell is graded by the student's self-check (checks/task3_checks.py) with the
-grader's seeds. `check_train` is the self-check with the grader's own `reference_minibatches`
-(kept here, never shipped) swapped into the student's loop, so that a bug in the student's
-iterator costs points only in the iterator's own cell; the check then expects the batches of
-that reference, np.random.default_rng(seed + epoch)'s order. The written answers (manually
-graded cells) have no check: the instructor grades them in formgrader, with the rubric the
-source notebook holds in their place.
+grader's seeds. `check_train` swaps the reference `minibatches` and `accuracy` of task3_checks
+(the grader's own copy) into the student's loop, in the self-check and here alike, so that a bug
+in the student's iterator or accuracy costs points only in their own cells; the check then expects
+the batches of that reference, np.random.default_rng(seed + epoch)'s order. The written answers
+(manually graded cells) have no check: the instructor grades them in formgrader, with the rubric
+the source notebook holds in their place.
 """
 
-import numpy as np
-
-import task3_checks
 from task3_checks import (
     _Layer,
     _NoParameters,
@@ -21,33 +18,16 @@ from task3_checks import (
     check_sgd,
     check_split,
     check_tiny_batch,
+    check_train,
 )
-
-
-def reference_minibatches(X, Y, batch_size, shuffle=True, seed=None):
-    """Yield (X_batch, Y_batch) covering every sample once, in a seeded random order."""
-    order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
-    for start in range(0, len(X), batch_size):
-        index = order[start : start + batch_size]
-        yield X[index], Y[index]
-
-
-def check_train(train, points=None, seed=0, helpers=None):
-    """task3_checks.check_train, with the grader's reference minibatches in the student's loop.
-
-    The iterator stays on the grader's side: the student's loop, in its sandbox, calls a
-    stand-in for it, and each call's batches are computed here.
-    """
-    return task3_checks.check_train(train, points=points, seed=seed, helpers=helpers,
-                                    minibatches=reference_minibatches)
-
 
 # The checks the grader runs itself, against the answer cell alone in its own sandbox
 # (autograder/trusted.py): test cell -> (answer cell, check, class or function name). For
 # `train`, the model, loss, optimizer and reference helpers of the short runs stay on the
-# grader's side and answer the student's loop across the sandbox wall; the arrays X and Y it
-# hands the loop come back as the loop left them (protocol.py's "args"), so that an in-place
-# shuffle is seen. `tiny_batch_settings` only returns numbers: the grader trains with them.
+# grader's side and answer the student's loop across the sandbox wall (the loop, in its sandbox,
+# calls stand-ins for them); the arrays X and Y it hands the loop come back as the loop left them
+# (protocol.py's "args"), so that an in-place shuffle is seen. `tiny_batch_settings` only returns
+# numbers: the grader trains with them.
 TRUSTED = {
     "test_sgd": ("sgd", check_sgd, "SGD"),
     "test_minibatches": ("minibatches", check_minibatches, "minibatches"),

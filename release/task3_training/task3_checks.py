@@ -11,10 +11,9 @@ Isolation, so that a bug costs points in its own cell only:
   names that are not all `Dense_...`.
 - `check_train` runs the student's loop on a network built from the given
   `framework` classes, with this module's reference optimizer, and with the
-  reference `accuracy` swapped into the notebook for the duration of the check
-  (the student's version is put back afterwards). When grading, the grader also
-  swaps in its own `minibatches` (its `minibatches` argument); the self-check
-  uses the student's, and expects the batches that one gives.
+  reference `minibatches` and `accuracy` swapped into the notebook for the duration
+  of the check (the student's versions are put back afterwards). The self-check and
+  the grader do the same, so a bug in Exercise 2 or 3 never shows in the check of `train`.
 - `check_tiny_batch` trains its own networks with the student's settings.
 
 `explain_errors` is for the notebook's demo cells (scoring.ExplainErrors): it turns an error of
@@ -26,7 +25,6 @@ Shapes follow the course: a batch is (m, n, 1); Linear's W is (out, in).
 
 import contextlib
 import itertools
-import traceback
 
 import numpy as np
 
@@ -107,6 +105,18 @@ def _reference_accuracy(Y_hat, Y, threshold=0.5):
 def _permutation(m, seed):
     """The order the notebook names: np.random.default_rng(seed).permutation(m)."""
     return np.random.default_rng(seed).permutation(m)
+
+
+def _batch_indices(m, batch_size, shuffle=True, seed=None):
+    """The index arrays of one epoch's batches, as Exercise 2 cuts them (the last one may be shorter)."""
+    order = _permutation(m, seed) if shuffle else np.arange(m)
+    return [order[start : start + batch_size] for start in range(0, m, batch_size)]
+
+
+def _reference_batches(X, Y, batch_size, shuffle=True, seed=None):
+    """Exercise 2's iterator: what check_train's runs of the student's loop call as `minibatches`."""
+    for index in _batch_indices(len(X), batch_size, shuffle, seed):
+        yield X[index], Y[index]
 
 
 # ---------------------------------------------------------------------------- SGD
@@ -508,18 +518,15 @@ def check_accuracy(accuracy, points=None, seed=0):
 
 # -------------------------------------------------------------------------- train
 @contextlib.contextmanager
-def _reference_helpers(train, minibatches=None):
-    """Swap the reference accuracy (and `minibatches`, when given) into the namespace `train` reads.
+def _reference_helpers(train):
+    """Swap the reference minibatches and accuracy into the namespace `train` reads.
 
     The student's loop calls `minibatches` and `accuracy` by name; during the
     check they are the reference ones, so a bug there costs points only in the
     checks of those two functions. The student's versions are restored after.
-    The grader passes its own `minibatches`; a student's self-check uses theirs.
     """
     namespace = getattr(train, "__globals__", None)
-    replacements = {"accuracy": _reference_accuracy}
-    if minibatches is not None:
-        replacements["minibatches"] = minibatches
+    replacements = {"minibatches": _reference_batches, "accuracy": _reference_accuracy}
     if not isinstance(namespace, dict) and hasattr(train, "globals_during_calls"):
         # The grader's stand-in for a `train` that runs in its sandbox: it swaps them there.
         train.globals_during_calls = replacements
@@ -633,18 +640,17 @@ class _Run:
         self.label = f"train(..., X, Y, epochs={epochs}, batch_size={batch_size}, seed={seed}) on {m} samples"
         self._batches = None
 
-    def start(self, train, rng, minibatches):
+    def start(self, train, rng):
         LoggedModel, LoggedSGD = _logged_classes(self.log)
         model = _build(_SHORT_SIZES, rng, LoggedModel)
         BCELoss = _framework()[3]
         try:
-            with _reference_helpers(train, minibatches):
+            with _reference_helpers(train):
                 # The caller's own arrays, not copies: train must leave them as they were.
                 self.history = run_student(train, model, BCELoss(), LoggedSGD(model, 0.5), self.X, self.Y,
                                            self.epochs, self.batch_size, seed=self.seed)
         except CheckFailed as failure:
-            where = _raised_in(failure)
-            self.error = f"{self.label}: {failure}" + (f" (in your {where}, called by train)" if where else "")
+            self.error = f"{self.label}: {failure}"
         return self
 
     def require(self):
@@ -679,8 +685,7 @@ class _Run:
             chunk.append((ids, Y_hat))
             seen += len(ids)
             if seen > self.m:
-                raise CheckFailed(f"{self.label}: epoch {len(epochs)} trained on more than the {self.m} samples: "
-                                  "every sample once per epoch")
+                raise CheckFailed(f"{self.label}: {self._overrun_hint(len(epochs), chunk)}")
             if seen == self.m:
                 epochs.append((chunk, snapshots[k] if k < len(snapshots) else None))
                 chunk, seen = [], 0
@@ -690,20 +695,23 @@ class _Run:
                               f"expected {self.epochs} epochs of {self.m}")
         return epochs
 
+    def _overrun_hint(self, epoch, chunk):
+        """Why the batches `chunk` of epoch `epoch` went past m samples (fewer than m came before the last)."""
+        earlier = np.concatenate([ids for ids, _ in chunk[:-1]]) if len(chunk) > 1 else np.zeros(0, int)
+        repeat = _first_repeat(earlier)
+        if repeat is not None:
+            return (f"sample {repeat} came twice among the first {len(earlier)} samples of epoch {epoch}, before "
+                    f"all {self.m} had come: each epoch trains on every sample exactly once")
+        return (f"the first {len(earlier)} samples of epoch {epoch} were all different (not all {self.m}), then "
+                f"a batch of {len(chunk[-1][0])} went past {self.m}: each epoch trains on every sample exactly "
+                "once, the last, smaller batch too")
 
-def _raised_in(failure):
-    """The student's function other than train (minibatches, accuracy) in which `failure` was raised, or None."""
-    error = failure.__cause__
-    frames = traceback.extract_tb(error.__traceback__) if error is not None else []
-    names = [frame.name for frame in frames if frame.name in ("train", "minibatches", "accuracy")]
-    return names[-1] if names and names[-1] != "train" else None
 
-
-def _short_runs(train, rng, minibatches):
+def _short_runs(train, rng):
     """The check's two short runs: different sizes, batch sizes (each with a smaller last batch) and seeds."""
     plans = [(50, int(rng.choice([6, 7, 9, 12])), 3), (33, int(rng.choice([4, 5, 8, 10])), 2)]
     return [_Run(m, batch_size, epochs, int(rng.integers(1, 1000)), int(rng.integers(0, 10_000)))
-            .start(train, rng, minibatches) for m, batch_size, epochs in plans]
+            .start(train, rng) for m, batch_size, epochs in plans]
 
 
 def _expect_call_order(run):
@@ -751,21 +759,6 @@ def _expect_call_order(run):
             last_forward = None
 
 
-def _epoch_batches(minibatches, run, seed):
-    """The batches (arrays of row ids) of one epoch shuffled with `seed`: what `minibatches`
-    (the iterator the loop uses; None: the notebook's default_rng permutation) yields."""
-    if minibatches is None:
-        order = _permutation(run.m, seed)
-        return [order[k : k + run.batch_size] for k in range(0, run.m, run.batch_size)]
-    try:
-        batches = _collect(minibatches, run.X_before.copy(), run.Y_before.copy(), run.batch_size,
-                           shuffle=True, seed=seed)
-    except CheckFailed as failure:
-        raise CheckFailed("the check could not get the batches of an epoch from your minibatches "
-                          f"(exercise 2): {failure}") from None
-    return [run.ids(X_batch, "minibatches yielded") for X_batch, _ in batches]
-
-
 def _same_batches(a, b):
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
@@ -792,25 +785,18 @@ def _batches_hint(run, epoch, got, order_of):
             "seed=seed + epoch), in their order")
 
 
-def _expect_epoch_batches(run, minibatches):
+def _expect_epoch_batches(run):
     """Epoch e trains on the batches of minibatches(X, Y, batch_size, shuffle=True, seed=seed + e)."""
     run.require()
-    cache = {}
 
     def order_of(seed):
-        if seed not in cache:
-            cache[seed] = _epoch_batches(minibatches, run, seed)
-        return cache[seed]
+        """The batches (arrays of row ids) the reference minibatches yields for `seed`."""
+        return _batch_indices(run.m, run.batch_size, seed=seed)
 
     for epoch, (chunk, _) in enumerate(run.epochs_seen()):
         got = [ids for ids, _ in chunk]
-        if _same_batches(got, order_of(run.seed + epoch)):
-            continue
-        if minibatches is not None and not _same_batches(order_of(run.seed), _epoch_batches(minibatches, run,
-                                                                                               run.seed)):
-            raise CheckFailed("your minibatches gives a different order each time for the same seed, so the "
-                              "check cannot tell which batches train should use: fix exercise 2 first")
-        raise CheckFailed(f"{run.label}: {_batches_hint(run, epoch, got, order_of)}")
+        if not _same_batches(got, order_of(run.seed + epoch)):
+            raise CheckFailed(f"{run.label}: {_batches_hint(run, epoch, got, order_of)}")
 
 
 def _expect_inputs_kept(run):
@@ -889,7 +875,7 @@ def _expect_epoch_accuracy(run):
     ])
 
 
-def _expect_learning(train, seed, helpers, minibatches):
+def _expect_learning(train, seed, helpers):
     """The student's loop trains TRAIN_BUDGET's network on circles to the target accuracy."""
     from dataset import dataset_circles
 
@@ -903,7 +889,7 @@ def _expect_learning(train, seed, helpers, minibatches):
     classes = tuple(helpers[name] for name in names) if helpers else None
     model = _build(TRAIN_BUDGET["sizes"], _rng(0), classes=classes)
     SGD = helpers["_ReferenceSGD"] if helpers else _ReferenceSGD
-    with _reference_helpers(train, minibatches):
+    with _reference_helpers(train):
         run_student(train, model, classes[3]() if classes else loss_fn, SGD(model, TRAIN_BUDGET["lr"]),
                     X.copy(), Y.copy(), TRAIN_BUDGET["epochs"], TRAIN_BUDGET["batch_size"], seed=seed)
     trained = _load(local, run_student(_parameters, model))  # evaluated here, whatever ran the loop
@@ -925,26 +911,22 @@ def _expect_learning(train, seed, helpers, minibatches):
         )
 
 
-def check_train(train, points=None, seed=0, helpers=None, minibatches=None):
+def check_train(train, points=None, seed=0, helpers=None):
     """train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed): the training loop.
 
     Two short runs (different batch sizes and seeds, a smaller last batch each) on a logged
-    network of the framework classes, with the reference optimizer and the reference accuracy
-    (and `minibatches`, when given): forward, backward, step once per mini-batch in this order;
-    epoch e on the batches of minibatches(X, Y, batch_size, shuffle=True, seed=seed + e); the
-    caller's X and Y untouched; one loss and one accuracy per epoch, weighted by batch size.
-    Then a long run: it learns circles.
+    network of the framework classes, with the reference optimizer, minibatches and accuracy:
+    forward, backward, step once per mini-batch in this order; epoch e on the batches of
+    minibatches(X, Y, batch_size, shuffle=True, seed=seed + e); the caller's X and Y untouched;
+    one loss and one accuracy per epoch, weighted by batch size. Then a long run: it learns circles.
 
     `helpers` (the framework classes and `_ReferenceSGD`, by name) lets the grader build
     the network of the long learning run where the student's loop runs; its final
-    parameters are then evaluated here. `minibatches`: the grader's own iterator, used
-    in place of the student's (None: the student's, as in the self-check).
+    parameters are then evaluated here.
     """
     rng = _rng(seed)
     report = Report("train", points)
-    runs = _short_runs(train, rng, minibatches)
-    # The batches epoch e must train on: those of the iterator the loop uses.
-    iterator = minibatches or (getattr(train, "__globals__", None) or {}).get("minibatches")
+    runs = _short_runs(train, rng)
 
     def each(expectation, *args):
         for run in runs:
@@ -959,7 +941,7 @@ def check_train(train, points=None, seed=0, helpers=None, minibatches=None):
         each(_expect_call_order)
     with report.part("epoch e trains on the batches of minibatches(X, Y, batch_size, shuffle=True, "
                      "seed=seed + e)", weight=1):
-        each(_expect_epoch_batches, iterator if callable(iterator) else None)
+        each(_expect_epoch_batches)
     with report.part("the caller's X and Y are left as they were", weight=0.5):
         each(_expect_inputs_kept)
     with report.part("history['loss'][e] = mean per-sample loss over epoch e (batches weighted by size)", weight=1):
@@ -975,17 +957,34 @@ def check_train(train, points=None, seed=0, helpers=None, minibatches=None):
     ):
         for run in runs:
             run.require()
-        _expect_learning(train, seed, helpers, minibatches)
+        _expect_learning(train, seed, helpers)
     return report.finish()
 
 
 # ------------------------------------------------------------ the validation split
-# (m, val_fraction): val_fraction * m is a whole number in floating point too.
-_SPLIT_CASES = ((40, 0.25), (12, 0.5), (25, 0.2))
+# (m, val_fraction): whole numbers val_fraction * m, then 1.75 (int() gives 1, round 2) and 5.4 (ceil gives
+# 6, round 5); none near a half, where rounding conventions differ.
+_SPLIT_CASES = ((40, 0.25), (12, 0.5), (25, 0.2), (7, 0.25), (18, 0.3))
+
+
+def _split_size_error(parts, m, n_val, fraction):
+    """Why the four parts do not have the sizes of round(fraction * m) validation samples, or None."""
+    sizes, expected = [len(part) for part in parts], [m - n_val, m - n_val, n_val, n_val]
+    if sizes == expected:
+        return None
+    message = f"for m = {m} and val_fraction = {fraction:g} the sizes are {sizes}; expected {expected}"
+    if sizes[2] == n_val:
+        return f"{message}: the training part is every sample not held out for validation"
+    if sizes[2] == int(fraction * m):
+        return (f"{message}: {fraction * m:g} was cut down to {sizes[2]} (as int() does); "
+                "n_val = round(val_fraction * m)")
+    if sizes[2] == int(np.ceil(fraction * m)):
+        return f"{message}: {fraction * m:g} was rounded up to {sizes[2]}; n_val = round(val_fraction * m)"
+    return f"{message}: round(val_fraction * m) validation samples, the rest for training"
 
 
 def _split_parts(result, m, n_val):
-    """The four arrays the split returned, as float arrays, after checking their count and sizes."""
+    """The four arrays the split returned, as float arrays, after checking their count, shapes and order."""
     if not isinstance(result, (tuple, list)) or len(result) != 4:
         raise CheckFailed("split_train_validation must return four arrays: X_train, Y_train, X_val, Y_val")
     parts = [np.asarray(part, dtype=float) for part in result]
@@ -995,10 +994,6 @@ def _split_parts(result, m, n_val):
                           "(k, n, 1): index the sample axis only")
     if sizes == [n_val, n_val, m - n_val, m - n_val] and n_val != m - n_val:
         raise CheckFailed("the validation part came first: return X_train, Y_train, X_val, Y_val in this order")
-    if sizes != [m - n_val, m - n_val, n_val, n_val]:
-        raise CheckFailed(f"for m = {m} and val_fraction = {n_val / m:g} the sizes are {sizes}; expected "
-                          f"{[m - n_val, m - n_val, n_val, n_val]}: round(val_fraction * m) validation samples, "
-                          "the rest for training")
     return parts
 
 
@@ -1022,14 +1017,17 @@ def check_split(split_train_validation, points=None, seed=0):
     """split_train_validation(X, Y, val_fraction, seed) -> X_train, Y_train, X_val, Y_val."""
     rng = _rng(seed)
     report = Report("split_train_validation", points)
-    runs = []  # (m, n_val, seed, X, Y, X_copy, Y_copy, parts, error)
+    # (m, the validation size returned, seed, X, Y, X_copy, Y_copy, parts, error): a wrong size costs the
+    # first part only (`size_errors`); the other parts judge the split the student made.
+    runs, size_errors = [], []
     for m, fraction in _SPLIT_CASES:
         case_seed, n_val = int(rng.integers(0, 1000)), round(fraction * m)
         X, Y = _tagged_data(m)
         X_copy, Y_copy = X.copy(), Y.copy()
         try:
             parts = _split_parts(run_student(split_train_validation, X, Y, fraction, seed=case_seed), m, n_val)
-            runs.append((m, n_val, case_seed, X, Y, X_copy, Y_copy, parts, None))
+            size_errors.append(_split_size_error(parts, m, n_val, fraction))
+            runs.append((m, len(parts[2]), case_seed, X, Y, X_copy, Y_copy, parts, None))
         except CheckFailed as failure:
             runs.append((m, n_val, case_seed, X, Y, X_copy, Y_copy, None, str(failure)))
 
@@ -1042,6 +1040,9 @@ def check_split(split_train_validation, points=None, seed=0):
     with report.part("returns X_train, Y_train, X_val, Y_val: round(val_fraction * m) validation samples, "
                      "the rest for training", weight=0.5):
         list(each_run())
+        wrong_size = next(filter(None, size_errors), None)
+        if wrong_size:
+            raise CheckFailed(wrong_size)
     with report.part("every sample in exactly one part, X and Y rows kept together", weight=0.5):
         for m, _, _, _, _, _, _, (X_train, Y_train, X_val, Y_val) in each_run():
             for X_part, Y_part in ((X_train, Y_train), (X_val, Y_val)):
