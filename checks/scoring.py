@@ -33,6 +33,7 @@ __all__ = [
     "snapshot",
     "successful",
     "build_network",
+    "names_not_modules",
     "stable_sigmoid",
     "summary",
     "ExplainErrors",
@@ -332,6 +333,18 @@ def build_network(Model, layers):
     for name, module in layers:
         model.add_module(module, name)
     return model
+
+
+def names_not_modules(message):
+    """`message` (what a Model's forward or backward raised), with the hint for one mistake: taking the
+    module names for the modules. Iterating over the dict self.modules, or over reversed(self.modules),
+    gives its keys, the names: `name(input)` then raises "'str' object is not callable", and
+    `name.backward(grad)` "'str' object has no attribute 'backward'"."""
+    message = str(message)
+    if "'str' object is not callable" in message or "'str' object has no attribute" in message:
+        message += (". Iterating over self.modules (or reversed(self.modules)) gives the names, not the modules; "
+                    "use self.modules.values()")
+    return message
 
 
 def stable_sigmoid(z):

@@ -38,6 +38,9 @@ def report_of(check, cls):
     ("bce_no_clip", "check_bce_loss", "BCELoss", "inf or NaN for a certain mistake", "contains NaN or inf values"),
     # T1-3: a mean over axis 0 is named so, also with one output, where its shape is (1, 1, 1)
     ("mse_axis0_keepdims", "check_mse_loss", "MSELoss", "averaged over the batch (axis 0)", "averaged over everything"),
+    # the trap the text shows gets the question that leads to the stable form, not the form itself
+    ("sigmoid_where_both_branches", "check_sigmoid", "Sigmoid", "which exponent is <= 0 for every z?", "np.abs"),
+    ("model_iterates_names", "check_model", "Model", "gives the names, not the modules", "Traceback"),
 ])
 def test_a_bug_gets_its_hint_and_no_misleading_one(variant, check, name, said, not_said):
     score, report = report_of(check, classes(read_answers(BANK / TASK1 / "bugs" / variant))[name])

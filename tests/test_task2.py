@@ -41,7 +41,8 @@ def student(kind, variant):
     ("numgrad_no_two", "check_numerical_gradient", "numerical_gradient", "not by epsilon"),
     ("numgrad_own_step", "check_numerical_gradient", "numerical_gradient", "use the epsilon argument"),
     ("numgrad_not_restored", "check_numerical_gradient", "numerical_gradient", "x is changed afterwards"),
-    ("numgrad_all_at_once", "check_numerical_gradient", "numerical_gradient", "wrong values"),
+    ("numgrad_all_at_once", "check_numerical_gradient", "numerical_gradient", "all 6 entries of x nudged at once"),
+    ("numgrad_rows_at_once", "check_numerical_gradient", "numerical_gradient", "2 entries (e.g. a whole row, x[i])"),
     ("numgrad_copies_not_in_place", "check_numerical_gradient", "numerical_gradient", "sees no nudge"),
     ("relu_in_place_forward", "check_relu", "ReLU", "the input z of forward was changed in place"),
     ("relu_in_place_backward", "check_relu", "ReLU", "backward changed the gradient da it was given in place"),
@@ -50,6 +51,9 @@ def student(kind, variant):
     ("tanh_of_a", "check_tanh", "Tanh", "tanh applied twice"),
     ("model_returns_none", "check_model", "Model", "backward returns None"),
     ("model_returns_loss_gradient", "check_model", "Model", "returned the gradient it received"),
+    ("model_iterates_names", "check_model", "Model", "gives the names, not the modules; use self.modules.values()"),
+    ("linear_dW_product_of_means", "check_linear", "Linear", "the product of the means"),
+    ("tanh_precedence", "check_tanh", "Tanh", "* binds tighter than -"),
     ("bce_hardcoded_eps", "check_bce_loss", "BCELoss", "the clip uses 1e-12 instead of self.eps"),
     ("bce_keras_eps", "check_bce_loss", "BCELoss", "the clip uses 1e-07 instead of self.eps"),
     ("linear_db_row", "check_linear", "Linear", "db is transposed"),
@@ -169,11 +173,14 @@ def test_the_release_keeps_its_rubrics_and_runs_its_top_level_answer_cells():
     assert namespace["suspects"] is None and (namespace["mlp"], namespace["loss_fn"]) == (None, None)
 
 
-def test_a_one_sided_difference_that_nudges_in_place_passes_the_in_place_part():
-    """The one-sided difference is the first part's mistake; the in-place part sees its nudges reach the cost."""
-    namespace = student("bugs", "numgrad_one_sided")
+@pytest.mark.parametrize(("variant", "hint"), [("numgrad_one_sided", "one-sided difference"),
+                                              ("numgrad_no_two", "not by epsilon"),
+                                              ("numgrad_rows_at_once", "nudged at once")])
+def test_wrong_values_from_nudges_in_place_pass_the_in_place_part(variant, hint):
+    """Wrong values are the first part's mistake; the in-place part fails only for nudges that miss x itself."""
+    namespace = student("bugs", variant)
     _, report = quietly(task2_checks.check_numerical_gradient, namespace["numerical_gradient"], points=2, seed=3)
-    assert "\N{CHECK MARK} nudges x itself, in place" in report and "one-sided difference" in report, report
+    assert "\N{CHECK MARK} nudges x itself, in place" in report and hint in report, report
 
 
 def test_check_model_names_a_given_forward_broken_by_accident():

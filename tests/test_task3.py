@@ -82,9 +82,11 @@ BANK_HINTS = {
     "mb_with_replacement": "not random indices with replacement",
     "sgd_dense_only": "whatever it is called (only Dense_",
     "sgd_first_layer_only": "only the first layer was",
+    "sgd_forgot_biases": "the biases (b) were not updated in any layer, but the weights (W) were",
     "sgd_no_learning_rate": "the learning rate is missing",
     "sgd_plus_equals": "moved uphill",
     "sgd_stale_gradients": "dW of an earlier backward pass",
+    "sgd_uses_W_not_dW": "the step used W instead of dW",
     "split_in_place": "changed the caller's X or Y",
     "split_int_not_round": "1.75 was cut down to 1 (as int() does)",
     "split_not_shuffled": "the split is not random",
@@ -244,6 +246,16 @@ def test_more_bugs_lose_points_with_the_hint_that_names_them(variant):
     score, report = grade(gid, {gid: source})
     assert score < 1, report
     assert phrase in report, report
+
+
+def test_a_loop_without_backward_is_told_so_once():
+    """No backward: the call-order part says so, the loop's batches and records are judged from its forward
+    passes, and only the learning part fails besides (as for a loop without step)."""
+    source = (BANK / A / "bugs" / "train_never_backward" / "train.py").read_text()
+    score, report = grade("train", {"train": source})
+    failed = [line for line in report.splitlines() if "\N{BALLOT X}" in line]
+    assert len(failed) == 2 and "model.backward was never called" in failed[0] and "learns" in failed[1], report
+    assert score == pytest.approx(1 - 2.5 / 6, abs=1e-3), report
 
 
 def test_an_in_place_change_alone_costs_only_its_own_part():

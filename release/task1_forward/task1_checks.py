@@ -28,6 +28,7 @@ from scoring import (
     describe_exception,
     expect_array,
     expect_close,
+    names_not_modules,
     quiet,
     run_student,
     stable_sigmoid,
@@ -326,15 +327,15 @@ def _fail_if_not_finite(value, shape, message):
 
 def _expect_quiet(name, problems, advice):
     if problems:
-        raise CheckFailed(f"{name} has the right values, but NumPy reported "
-                          f"{', '.join(problems)} on the way (a RuntimeWarning in your notebook). {advice}")
+        raise CheckFailed(f"{name} has the right values, but NumPy warned on the way ({', '.join(problems)}; "
+                          f"a RuntimeWarning in your notebook). {advice}")
 
 
+# What the hint says about a sigmoid that overflows: the question that leads to the stable form, not the form.
 _STABLE_SIGMOID = ("exp(800) overflows to inf (1 / (1 + exp(-z)) computes it at z = -800, exp(z) / (1 + exp(z)) "
-                   "at z = 800). Exponentiate only -|z|: "
-                   "with e = np.exp(-np.abs(z)), sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) "
-                   "for z < 0 (np.where computes both branches for every entry, so give it e, not "
-                   "np.exp(z) and np.exp(-z))")
+                   "at z = 800). np.where(condition, A, B) computes both A and B for every entry, so every "
+                   "exponential your code computes must be safe for every z: which exponent is <= 0 for every z? "
+                   "Write both forms with the exponential of that one")
 
 
 def check_sigmoid(Sigmoid, points=None, seed=0, helpers=None):
@@ -349,13 +350,14 @@ def check_sigmoid(Sigmoid, points=None, seed=0, helpers=None):
         for z, a, _problems in successful(runs):
             s = stable_sigmoid(z)
             hints = [
-                (stable_sigmoid(-z), "the sign of the exponent: sigmoid(z) = 1 / (1 + exp(-z))"),
+                (stable_sigmoid(-z), "that is sigmoid(-z): check the sign of the exponent, sigmoid(z) = "
+                 "1 / (1 + exp(-z)) (or, with np.where, whether its two branches are swapped)"),
                 (np.tanh(z), "that is tanh(z); sigmoid(z) = 1 / (1 + exp(-z))"),
                 (s * (1 - s), "that is the derivative sigmoid(z) (1 - sigmoid(z)); forward returns sigmoid(z)"),
                 (1 / (1 + np.exp(-z) ** 2), "exp(-z) is squared"),
             ]
             expect_close("sigmoid(z)", a, s, hints)
-    with report.part("numerically stable: correct, finite and no overflow at z = -800 and 800", weight=0.5):
+    with report.part("numerically stable: right values and no NumPy warning for |z| up to 800", weight=0.5):
         for z, a, problems in successful(large):
             _fail_if_not_finite(a, z.shape, "sigmoid(z) contains NaN or inf for large |z|: " + _STABLE_SIGMOID)
             expect_close("sigmoid(z) for large |z|", a, stable_sigmoid(z), atol=1e-12)
@@ -385,7 +387,7 @@ def check_tanh(Tanh, points=None, seed=0, helpers=None):
                 (1 - t**2, "that is the derivative 1 - tanh(z)^2; forward returns tanh(z)"),
             ]
             expect_close("tanh(z)", a, t, hints)
-    with report.part("correct, finite and no overflow at z = -800 and 800", weight=0.25):
+    with report.part("right values and no NumPy warning for |z| up to 800", weight=0.25):
         for z, a, problems in successful(large):
             _fail_if_not_finite(a, z.shape, "tanh(z) contains NaN or inf for large |z|: e^800 = inf and "
                                 "inf / inf is NaN. Use np.tanh, or exponentiate only -2|z|")
@@ -613,13 +615,6 @@ class _Recorder(Module):
         return input * self.scale + self.shift
 
 
-def _model_hint(failure):
-    message = str(failure)
-    if "'str' object is not callable" in message:
-        message += ". Iterating over self.modules gives the names; use self.modules.values()"
-    return message
-
-
 def check_model(Model, points=None, seed=0):
     """Model.forward visits the modules first to last, feeding each output into the next."""
     rng = _rng(seed)
@@ -636,7 +631,7 @@ def check_model(Model, points=None, seed=0):
             run_student(model.add_module, recorder, recorder.name)
         out = run_student(model.forward, x.copy())
     except CheckFailed as failure:
-        error = _model_hint(failure)
+        error = names_not_modules(failure)
 
     with report.part("calls forward of every module once, from the first to the last", weight=0.75):
         if error:

@@ -141,8 +141,17 @@ class _NoParameters(Module):
 _LAYER_NAMES = (("Dense_1", "hidden", "out"), ("fc1", "Dense_2", "output"), ("layer_a", "layer_b", "Dense_3"))
 
 
-def _not_updated_hint(name, attr, position, updated):
-    """Why `name`.`attr` kept its value, judged from which layers `updated` did change."""
+_PARAMETER_NAMES = {"W": "weights", "b": "biases"}
+
+
+def _not_updated_hint(name, attr, position, updated, other_updated):
+    """Why `name`.`attr` kept its value, judged from which layers `updated` did change, and in which
+    layers `other_updated` the other parameter (b for W, W for b) changed."""
+    other = "b" if attr == "W" else "W"
+    if not updated and other_updated:
+        return (f"the {_PARAMETER_NAMES[attr]} ({attr}) were not updated in any layer, but the "
+                f"{_PARAMETER_NAMES[other]} ({other}) were: step must update every parameter that parameters_of "
+                f"lists, {attr} as well as {other}")
     if not updated:
         return (f"{name}.{attr} was not updated, nor any other layer: step must update every module "
                 "that has W and b (find them by their W and b, e.g. parameters_of, not by class or name)")
@@ -230,7 +239,7 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
 
     def expect_update(attr, index):
         for before, grads, after, lr, previous_grads in each_run():
-            updated = changed(before, after, index)
+            updated, other_updated = changed(before, after, index), changed(before, after, 1 - index)
             for position, name in enumerate(before):
                 old, grad, got = before[name][index], grads[name][index], after[name][index]
                 expected = old - lr * grad
@@ -245,13 +254,15 @@ def check_sgd(SGD, points=None, seed=0, helpers=None):
                         f"array, so read module.d{attr} at every step instead of keeping the arrays "
                         "found in __init__",
                     ),
-                    (old, _not_updated_hint(name, attr, position, updated)),
+                    (old, _not_updated_hint(name, attr, position, updated, other_updated)),
                     (old - grad, "the learning rate is missing: use self.lr"),
                     (
                         old - lr * grads[name][1 - index] if grads[name][1 - index].shape == old.shape else np.zeros(0),
                         f"{attr} was updated with the other gradient",
                     ),
                     (-lr * grad, f"{attr} was replaced by -lr * d{attr}; subtract it from {attr}"),
+                    (old - lr * old, f"the step used {attr} instead of d{attr}: subtract lr times the gradient, "
+                     f"which backward stores under the same name with a d in front (module.d{attr})"),
                 ]
                 expect_close(f"{name}.{attr} after step()", got, expected, hints, rtol=1e-12, atol=1e-14)
 
@@ -664,12 +675,21 @@ class _Run:
         except (KeyError, TypeError, ValueError):
             raise CheckFailed(f"{what} inputs that are not rows of X") from None
 
+    @property
+    def without_backward(self):
+        """Whether the loop never called model.backward (the call-order part says so)."""
+        return not any(event[0] == "backward" for event in self.log)
+
     def batches(self):
-        """[(ids, Y_hat)] of every backward call: the inputs and output of the forward just before it."""
+        """[(ids, Y_hat)] of every backward call: the inputs and output of the forward just before it.
+        A loop that never calls backward trains on nothing: then its forward passes are the batches it
+        meant to train on, so that the parts about the batches and the records judge what it did."""
         if self._batches is None:
             found, last = [], None
             for event in self.log:
-                if event[0] == "forward":
+                if event[0] == "forward" and self.without_backward:
+                    found.append((self.ids(event[1]), event[2]))
+                elif event[0] == "forward":
                     last = event
                 elif event[0] == "backward" and last is not None:
                     found.append((self.ids(last[1]), last[2]))
@@ -679,6 +699,15 @@ class _Run:
     def epochs_seen(self):
         """Per epoch, ([(ids, Y_hat)] of its batches, the parameters after its last step or None):
         the training batches cut into epochs where m samples have been seen."""
+        try:
+            return self._epochs_seen()
+        except CheckFailed:
+            if self.without_backward:  # e.g. a forward pass over all of X for the records: no batches to tell
+                raise CheckFailed("not judged without model.backward (see above): it marks the training batches "
+                                  "among the forward passes") from None
+            raise
+
+    def _epochs_seen(self):
         snapshots = [event[1] for event in self.log if event[0] == "step"]
         epochs, chunk, seen = [], [], 0
         for k, (ids, Y_hat) in enumerate(self.batches()):
