@@ -161,7 +161,8 @@ def check_input(job):
     job.students = sorted(entry.name for entry in os.scandir(job.submissions)
                           if entry.is_dir(follow_symlinks=False) or entry.is_symlink())
     if job.options.students is not None:
-        job.students = [student for student in job.students if student in set(job.options.students)]
+        chosen = set(job.options.students)
+        job.students = [student for student in job.students if student in chosen]
     job.out.mkdir(parents=True, exist_ok=True)
     job.overrides = {**_workspace_overrides(job.workspace), **(job.options.overrides or {})}
     job.config = nbgrader_config(**job.overrides)
