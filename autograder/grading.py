@@ -95,6 +95,7 @@ class Job:
     source: dict = field(default_factory=dict)  # notebook file -> the source notebook
     tables: object = None  # the spec's tables (trusted.spec_tables)
     seeds: dict = field(default_factory=dict)  # test cell id -> its seed (trusted.seeds_of)
+    skipped: set = field(default_factory=set)  # the spec's experiments: cells not run when grading
     plugin: object = None  # nbgrader's late-penalty plugin (c.AssignLatePenalties.plugin_class)
 
 
@@ -268,15 +269,16 @@ def _read(path):
 
 # ------------------------------------------------- 4. each student, one at a time
 def grade_students(job):
-    """Every student through `STUDENT_STEPS` as the workers finish them: screened when a worker is
-    about to be free, run there, then scored and recorded here, and their graded notebooks left on
-    disk (autograded/), so the grader's memory stays flat however large the class."""
+    """Every student through screen_one, the run (in a worker), score_one and record_one: screened
+    when a worker is about to be free, scored and recorded here as the run comes back, graded
+    notebooks left on disk (autograded/), so the grader's memory stays flat however large the class."""
     from tqdm.auto import tqdm
 
     from .trusted import seeds_of, spec_tables
 
     job.tables = spec_tables(job.assignment)
     job.seeds = seeds_of(job.assignment)
+    job.skipped = set(specs.experiments(job.assignment))
     job.source = {p.name: _read(p) for p in (SOURCE / job.assignment).glob("*.ipynb")}
     limits = job.limits
     # A student may take the whole notebook limit plus the whole checks budget, and some slack.
@@ -363,7 +365,7 @@ class StudentRun:
 def task_of(job, result):
     """What the worker needs to grade `result`'s student: the code to run, and for a one-notebook
     assignment the answers, points and seeds of the trusted checks."""
-    cells = {name: _executed(notebook, result.student, set(specs.experiments(job.assignment)))
+    cells = {name: _executed(notebook, result.student, job.skipped)
              for name, notebook in result.notebooks.items()}
     task = StudentTask(result.student, cells, budget=float(job.grader["checks_timeout"]))
     if len(result.notebooks) == 1:
