@@ -49,6 +49,9 @@ WRITABLE_MB = getattr(LIMITS, "scratch_mb", LIMITS.tmp_mb)  # the most one folde
 LIMITS_T3 = _limits(cell_timeout=6, notebook_timeout=3, cpu_seconds=120, memory_mb=2048,
                     output_kb=64, tmp_mb=64, scratch_mb=64, file_size_mb=16)
 CHECKS_BUDGET = 6.0  # seconds of trusted checks per student, where the grader lets us set it
+# The solo batches' (one attacker, one victim): room for a flood that is ended on a loaded machine
+# (the suite's two workers and more) before the rest of the attacker's checks, which must still run.
+SOLO_CHECKS_BUDGET = 12.0
 GROWTH_MB = 128  # grader-side memory an attack may make the grader hold at once
 
 
@@ -833,7 +836,7 @@ solo(Attack("callback_flood_blocks_grader", 7, "solo-callback_flood", Student("c
     "zygote block writing to each other (the test's watchdog ends the stuck worker after 6.5 s)",
     # Bounded by the configured limits, no longer by the pool's per-student time-out: the notebook's
     # own flooding cells cost at most a cell limit between them, the trusted checks their budget.
-    targets=("test_linear",), spill=T1_SPILL, checks=[held_below("rt-c7block", 2 * CELL_TIMEOUT + CHECKS_BUDGET)]))
+    targets=("test_linear",), spill=T1_SPILL, checks=[held_below("rt-c7block", 2 * CELL_TIMEOUT + SOLO_CHECKS_BUDGET)]))
 
 def _bloated(notebook):
     notebook.cells[0]["metadata"]["rt_padding"] = "RT" * (30 * 2**20)  # 60 MB, under the 64 MB intake limit
@@ -909,5 +912,5 @@ def batches():
     }
     for name, (attack, html, split) in SOLO.items():
         found[name] = Batch(name, T1, [attack.student, reference("zz_victim")], LIMITS, html=html,
-                            split_on_crash=split, checks_budget=CHECKS_BUDGET, watchdog={"rt-c7block": 6.5})
+                            split_on_crash=split, checks_budget=SOLO_CHECKS_BUDGET, watchdog={"rt-c7block": 6.5})
     return found
