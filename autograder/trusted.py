@@ -607,8 +607,7 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
             prelude = "\n\n".join([imports] + [inspect.getsource(h) for h in helpers if not isinstance(h, str)])
             session = Session(slot, "\n\n".join(answers[a] for a in ids), imports=prelude,
                               earlier=earlier, skip=skip, budget=budget)
-            extra = {"helpers": {h if isinstance(h, str) else h.__name__:
-                                 RemoteClass(session, h if isinstance(h, str) else h.__name__)
+            extra = {"helpers": {h if isinstance(h, str) else h.__name__: _helper(session, h)
                                  for h in helpers}} if helpers else {}
             classes = {name: (RemoteClass if name[:1].isupper() else RemoteFunction)(session, name)
                        for name in names}
@@ -633,6 +632,15 @@ def trusted_scores(assignment, answers, points, seeds, slot, values=None, budget
         results[test_id] = _run_check(test_id, points[test_id], check, value,
                                       **({"student": student} if takes_student else {}))
     return results
+
+
+def _helper(session, helper):
+    """The stand-in a check gets for one of its TRUSTED_HELPERS defined in the sandbox: a class
+    (by name or source) makes objects there; a function is its copy there, which the check
+    passes on (to the student's loop, say) as a reference to the sandbox's own object."""
+    if inspect.isfunction(helper):
+        return session.lookup(helper.__name__)
+    return RemoteClass(session, helper if isinstance(helper, str) else helper.__name__)
 
 
 def _output_of(session):

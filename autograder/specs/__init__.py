@@ -5,7 +5,8 @@ A spec says how the grader scores each graded cell of its assignment:
     TRUSTED            test cell -> (answer cell(s), check, class or function name(s))
     TRUSTED_VALUES     test cell -> (notebook variable, check, answer cell): plain-data answers
     TRUSTED_NAMESPACE  test cell -> (notebook variables, check): objects the notebook made
-    TRUSTED_HELPERS    test cell -> classes the check builds inside the sandbox
+    TRUSTED_HELPERS    test cell -> classes the check builds inside the sandbox, functions it
+                       hands the student's code there
     EXPERIMENTS        read-only cells the grader does not run (optional)
 
 EXPERIMENTS are the notebook's experiments (sweeps, races, plots): read-only given cells

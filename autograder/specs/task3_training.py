@@ -12,6 +12,8 @@ the source notebook holds in their place.
 from task3_checks import (
     _Layer,
     _NoParameters,
+    _reference_accuracy,
+    _reference_batches,
     _ReferenceSGD,
     check_accuracy,
     check_minibatches,
@@ -37,10 +39,13 @@ TRUSTED = {
     "test_split": ("split", check_split, "split_train_validation"),
 }
 # Classes a trusted check builds inside the sandbox (their source is defined there before the
-# answer cell; a name alone is one the sandbox already has), passed to it as `helpers`.
+# answer cell; a name alone is one the sandbox already has), passed to it as `helpers`; the two
+# functions are the reference minibatches and accuracy the long learning run of `train` calls
+# there (only its final parameters, read back, feed the verdict).
 TRUSTED_HELPERS = {
     "test_sgd": ("Module", _Layer, _NoParameters),
-    "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD),
+    "test_train": ("Linear", "Tanh", "Sigmoid", "BCELoss", "Model", _ReferenceSGD, _reference_batches,
+                   _reference_accuracy),
 }
 
 # The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run

@@ -532,6 +532,14 @@ for attack in [
            "train calls the grader's loss and the reference accuracy with (m,1,1) against (1,m,1), m = 6000",
            checks=[grader_memory_below("rt-c3bcast"), nothing_refused_printed("RTBCAST")],
            targets=("test_minibatches", "test_accuracy", "test_train")),
+    Attack("rigged_long_run", 8, "t3", Student("rigged_long_run", answers=ref_plus(T3, "train", S.RIGGED_LONG_RUN)),
+           "an honest loop in the short runs; in the long learning run (the network and the reference helpers "
+           "are the sandbox's own) no training, the reference accuracy and minibatches, the network's forward "
+           "and the history rigged to say perfect", targets=("test_train",),
+           # every part of the short runs (5 of the 6 weights), never the learning one
+           checks=[lambda ctx: [f"the rigged long run scored {i.score:g}/{i.max_score:g} in test_train, not 5/6 "
+                                f"of it: {i.reason}" for i in ctx.result.items if i.cell_id == "test_train"
+                                and abs(i.score - i.max_score * 5 / 6) > 0.011]]),
     Attack("endless_generator", 7, "t3", _odd := _train_abuse,
         "minibatches is a generator that never stops", targets=("test_minibatches", "test_accuracy", "test_train")),
     Attack("lying_number", 11, "t3", _odd, "accuracy returns an object whose float() is 1.0 and that equals "

@@ -209,6 +209,27 @@ _T3_BROADCAST = '''\
 '''
 TRAIN_ABUSE = task3_train_wrapper(_T3_PROBE + _T3_FLOOD + _T3_BROADCAST, "rt-c3start")
 
+# Task 3, in the trusted check's long learning run (the network is built in the sandbox, and the
+# reference minibatches and accuracy the grader swapped into train's globals are the sandbox's own
+# copies): no training at all; the reference helpers, the student's and the network's forward are
+# rigged to say "perfect", and the history claims it.
+RIGGED_LONG_RUN = HELPERS + '''
+_rt_honest_train = train
+def train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed=0, progress=False):
+    if _rt_objects_mode() and isinstance(model, Module):
+        _rt_mark("rt-c8rig")
+        g = globals()
+        rigged = []
+        for name in ("_reference_accuracy", "accuracy", "_reference_batches", "minibatches"):
+            if name in g:
+                g[name] = (lambda *a, **k: 1.0) if "accuracy" in name else (lambda X, Y, *a, **k: iter([(X, Y)]))
+                rigged.append(name)
+        model.forward = lambda X: (np.asarray(X)[:, :1] ** 2 + np.asarray(X)[:, 1:2] ** 2 < 0.5).astype(float)
+        print("RTRIG rigged", rigged)
+        return {"loss": [0.0] * epochs, "accuracy": [1.0] * epochs}
+    return _rt_honest_train(model, loss_fn, optimizer, X, Y, epochs, batch_size, seed, progress)
+'''
+
 ENDLESS_GENERATOR = '''
 def minibatches(X, Y, batch_size, shuffle=True, seed=None):
     m = X.shape[0]
