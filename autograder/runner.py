@@ -463,8 +463,9 @@ def _warm_up():
     """Import what every run needs, once: numpy, IPython, matplotlib (fonts, mathtext), the course."""
     import glob
 
-    import numpy  # noqa: F401 - before the scratch folder is on sys.path: no shadowing
+    import numpy  # before the scratch folder is on sys.path: no shadowing
 
+    numpy.random.seed()  # its first call from OS entropy costs 25-70 ms of setting up; each run reseeds
     shell = _shell()
     sys.path.insert(0, os.getcwd())  # like a kernel: the notebook's folder is importable
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"

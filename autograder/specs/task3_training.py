@@ -50,5 +50,5 @@ TRUSTED_HELPERS = {
 
 # The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
 # them (the student sees their output in their own notebook); see specs/__init__.py.
-EXPERIMENTS = ("init_histograms", "init_training", "snapshots", "four_train", "lr_experiment",
-               "batch_experiment", "depth_experiment")
+EXPERIMENTS = ("tiny_demo", "init_histograms", "init_training", "circles_train", "snapshots", "four_train",
+               "lr_experiment", "batch_experiment", "depth_experiment")
