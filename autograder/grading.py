@@ -606,18 +606,21 @@ def _record_one(job, gb, result):
         for note in clean_notebook(notebook, job.source[name]):
             result.note(note)
         nbformat.write(notebook, folder / name)
+        stored = gb.find_submission_notebook(name[:-6], job.assignment, result.student)
+        grades = {grade.name: grade for grade in stored.grades}  # one query, not one per cell
+        comments = {comment.name: comment for comment in stored.comments}
         for cell in notebook.cells:
             gid = screening.grade_id(cell)
             if not cell.metadata.get("nbgrader", {}).get("grade"):
                 continue
-            grade = gb.find_grade(gid, name[:-6], job.assignment, result.student)
+            grade = grades.get(gid) or gb.find_grade(gid, name[:-6], job.assignment, result.student)
             item = items.get(_cell_key(job.max_scores, name, gid))
             # A 0-point cell has no item: 0 of 0, nothing to grade. A written answer has no score
             # of the grader's until the instructor gives one (nbgrader's own convention: None).
             grade.auto_score = None if item is not None and item.pending else item.score if item else 0.0
             grade.needs_manual_grade = bool(item is not None and item.pending and grade.manual_score is None)
             if item is not None and screening.is_manual_cell(cell):
-                comment = gb.find_comment(gid, name[:-6], job.assignment, result.student)
+                comment = comments.get(gid) or gb.find_comment(gid, name[:-6], job.assignment, result.student)
                 comment.auto_comment = "No response." if item.reason == "no response" else None
     gb.db.commit()
 

@@ -352,4 +352,4 @@ TRUSTED_HELPERS = {**{test_id: (task2_checks._InPlace,) for test_id in ("test_si
 
 # The notebook's experiments: read-only cells whose output feeds no verdict. The grader does not run
 # them (the student sees their output in their own notebook); see specs/__init__.py.
-EXPERIMENTS = ("activations_plot", "sigmoid_overflow_demo", "gradcheck_eps_plot", "linear_timing")
+EXPERIMENTS = ("activations_plot", "sigmoid_overflow_demo", "gradcheck_eps_plot", "wrapup_plot", "linear_timing")
