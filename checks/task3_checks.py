@@ -116,9 +116,9 @@ def _batch_indices(m, batch_size, shuffle=True, seed=None):
 def _reference_batches(X, Y, batch_size, shuffle=True, seed=None):
     """Exercise 2's iterator: what check_train's runs of the student's loop call as `minibatches`.
 
-    NumPy only (the order of _batch_indices, written out): the grader defines it, with
-    _reference_accuracy, beside the student's loop for the long learning run (TRUSTED_HELPERS),
-    so that 2,400 mini-batches do not each cross the sandbox wall.
+    NumPy only (the order of _batch_indices, written out): the grader may define it, with
+    _reference_accuracy, beside the student's loop for the long learning run, so that 2,400
+    mini-batches do not each cross the sandbox wall.
     """
     order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
