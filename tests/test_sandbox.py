@@ -78,8 +78,10 @@ def _comm(pid):
     except OSError:
         return None
 def _others():
+    # (a spare on its way; None: a process gone between the listing and the read, such as the template's
+    # intermediate fork, reaped as it makes the next run's spare while this run looks: not one left behind)
     return [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())
-            and _comm(p) not in ('runner-template', 'runner-spare', 'runner-fork')]  # (a spare on its way)
+            and _comm(p) not in ('runner-template', 'runner-spare', 'runner-fork', None)]
 """
 
 LOOK_AROUND = """
