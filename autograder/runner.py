@@ -528,13 +528,26 @@ def _descendants(skip=()):
     return found
 
 
+def _zombie_of(pid, parents):
+    """Whether `pid` has exited and waits to be reaped by one of `parents` (the template's
+    intermediate, when a run stopped the template before it reaped it): only that parent can
+    reap it, once it is continued, so killing it again is no use."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[:1] == [b"Z"] and len(fields) > 1 and int(fields[1]) in parents
+
+
 def _kill_everything(contained, spare=()):
     """Kill every process of this run and reap it; return the pids reaped (the template's
     or the spare's among them when a run killed it). The pids in `spare` (the template and
     the next run's spare, idle between runs) live on; they cannot be left out of kill(-1),
     so, in the sandbox, every other process of the PID namespace is stopped first, all at
     once (kill(-1, SIGSTOP): a process with a stop pending cannot fork, so none escapes),
-    then killed one by one and reaped, until none is left; the spared ones are continued."""
+    then killed one by one and reaped, until none is left but a spared one's zombie child;
+    the spared ones are continued."""
     import signal
     import time
 
@@ -545,7 +558,8 @@ def _kill_everything(contained, spare=()):
                 os.kill(-1, signal.SIGSTOP)  # everything in the PID namespace except init and us
             except ProcessLookupError:
                 pass
-            targets = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in spare | {1, me}]
+            targets = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in spare | {1, me}
+                       and not _zombie_of(int(n), spare)]
         else:
             targets = [pid for pid in _descendants(spare) if pid not in spare]
         for pid in targets:
@@ -994,12 +1008,13 @@ class _Zygote:
         """Ask the template for the next spare (its answer: _receive_spare)."""
         import signal
 
-        if self.template is None or self.asked:
+        if self.template is None:
             return
         try:
-            os.kill(self.template[0], signal.SIGCONT)  # a run may have stopped it
-            self.template[1].send(b"spare")
-            self.asked = True
+            os.kill(self.template[0], signal.SIGCONT)  # a run may have stopped it, before or after it was asked
+            if not self.asked:
+                self.template[1].send(b"spare")
+                self.asked = True
         except OSError:
             self._lose_template()
 

@@ -405,6 +405,51 @@ ATTACKS = {
 }
 
 
+STOPPED_PARENT = """
+import json, os, signal, sys, time
+sys.path.insert(0, sys.argv[1])
+import runner
+done, told = os.pipe()
+template = os.fork()
+if template == 0:  # as the template is when a run stops it before it reaps its intermediate
+    intermediate = os.fork()
+    if intermediate == 0:
+        os._exit(0)
+    os.kill(os.getpid(), signal.SIGSTOP)
+    os.waitpid(intermediate, 0)
+    os.write(told, b"reaped")
+    os._exit(0)
+os.close(told)  # the template's alone: killed, it tells nothing
+run = os.fork()
+if run == 0:  # the run's own process, to be killed
+    time.sleep(600)
+    os._exit(0)
+def state(pid):
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+children = []
+while not children or state(template) != "T" or state(children[0]) != "Z":
+    time.sleep(0.01)
+    children = open(f"/proc/{template}/task/{template}/children").read().split()
+reaped = runner._kill_everything(True, [template])
+print(json.dumps({"reaped": sorted(reaped), "template": template, "run": run, "told": os.read(done, 16).decode()}))
+"""
+
+
+def test_killing_a_run_spares_a_stopped_templates_zombie_child():
+    """A run that stops the template between its intermediate's exit and its reaping leaves a
+    zombie only the template can reap: the kill loop must not wait for it and, after 1,000
+    tries, kill the template too (a clean-clone CI run lost its template so: stop_the_template)."""
+    import subprocess
+
+    command = [sandbox.bwrap_path(), *sandbox._isolation_flags(), "--ro-bind", "/", "/", "--proc", "/proc",
+               "--dev", "/dev", sys.executable, "-I", "-c", STOPPED_PARENT, str(ROOT / "autograder")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["run"] in found["reaped"] and found["template"] not in found["reaped"], found
+    assert found["told"] == "reaped", found  # continued, it reaped its own child
+
+
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_the_next_run_sees_a_pristine_sandbox(hostile, name):
     slot, fresh = hostile
